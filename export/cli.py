@@ -1,0 +1,60 @@
+"""export-onnx: convert a checkpoint to ONNX, gated on PyTorch/onnxruntime parity."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from fclf_edge.runtime.cliutil import EXIT_CODES_HELP, errors_to_exit_codes, stderr_is_tty
+
+
+@click.command(
+    help="Convert a train-model checkpoint to a self-describing ONNX model.\n\n"
+    "Before writing, PyTorch and onnxruntime are run on over a million inputs; any label "
+    "difference, or a probability difference above the ATOL, fails the export with exit code 1 "
+    "and writes nothing.\n\n" + EXIT_CODES_HELP,
+)
+@click.version_option(package_name="fclf-edge")
+@click.argument("checkpoint", type=click.Path(dir_okay=True), default="model.pt", required=False)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="model.onnx",
+    show_default=True,
+    help="ONNX file to write (atomically, only after the parity gate passes).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def main(checkpoint: str, out: str, quiet: bool) -> None:
+    """CHECKPOINT defaults to model.pt, train-model's default output."""
+    with errors_to_exit_codes():
+        from .convert import export_checkpoint
+        from .parity import ATOL_FOR_VALIDATION
+
+        started = time.perf_counter()
+        if stderr_is_tty() and not quiet:
+            from .parity import parity_inputs
+
+            total = len(parity_inputs(0.0))
+            with click.progressbar(
+                length=total, label="parity gate", file=click.get_text_stream("stderr")
+            ) as bar:
+                result = export_checkpoint(checkpoint, out, progress=bar.update)
+        else:
+            result = export_checkpoint(checkpoint, out)
+        if quiet:
+            return
+        r = result.parity
+        m = result.metadata
+        click.echo(
+            "\n".join(
+                [
+                    f"wrote           {result.path} ({result.size} bytes, opset {m['opset']})",
+                    f"model           boundary {m['boundary_fahrenheit']} °F, "
+                    f"weight {m['weight']}, bias {m['bias']}",
+                    f"parity gate     {r.inputs:,} inputs: {r.label_mismatches} label mismatches, "
+                    f"max |p_torch - p_onnx| {r.max_abs_diff:.3g} "
+                    f"(ATOL {ATOL_FOR_VALIDATION:g}): passed",
+                    f"time            {time.perf_counter() - started:.2f} s",
+                ]
+            )
+        )

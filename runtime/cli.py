@@ -1,0 +1,307 @@
+"""fclf-edge: predict, inspect and verify with the ONNX model. A thin layer over the library."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from .cliutil import EXIT_CODES_HELP, errors_to_exit_codes, stderr_is_tty
+from .errors import InvalidInputError, MismatchError
+
+if TYPE_CHECKING:
+    from .classifier import Classifier
+    from .inputs import Chunk
+
+MODEL_HELP = "ONNX model from export-onnx (default: the bundled model)."
+
+
+@click.group(
+    help="Classify Fahrenheit temperatures as above freezing (1) or not (0) with "
+    "onnxruntime alone.\n\n" + EXIT_CODES_HELP
+)
+@click.version_option(package_name="fclf-edge")
+def main() -> None:
+    pass
+
+
+def _load(model: str | None) -> Classifier:
+    from .classifier import Classifier
+
+    return Classifier(model)
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True},  # so `predict -40` is a value
+    help="Print the label (1 = above freezing) for each VALUE in °F, in order.\n\n"
+    "Values come from arguments, or from --input FILE / '-' (stdin): one per line, or a CSV "
+    "column with --column. Blank lines, words, NaN, infinities, values below absolute zero "
+    "(-459.67 °F) and values beyond float32 are invalid.\n\n" + EXIT_CODES_HELP,
+)
+@click.argument("values", nargs=-1)
+@click.option(
+    "--input",
+    "-i",
+    "input_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Read values from FILE ('-' for stdin).",
+)
+@click.option("--column", "-c", help="CSV column: header NAME or 0-based INDEX.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "csv", "jsonl", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--proba", "-p", is_flag=True, help="Add the probability of 'above freezing'.")
+@click.option(
+    "--on-invalid",
+    type=click.Choice(["error", "skip"]),
+    default="error",
+    show_default=True,
+    help="error: stop at the first bad value (exit 2). skip: report each bad line on "
+    "stderr and mark it 'skipped' in the output.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    type=click.Path(dir_okay=False),
+    help="Write to FILE atomically (nothing is written if input is invalid).",
+)
+@click.option("--model", "-m", type=click.Path(), help=MODEL_HELP)
+def predict(
+    values: tuple[str, ...],
+    input_path: str | None,
+    column: str | None,
+    fmt: str,
+    proba: bool,
+    on_invalid: str,
+    output_path: str | None,
+    model: str | None,
+) -> None:
+    with errors_to_exit_codes():
+        if input_path is not None and values:
+            if values == ("-",) and input_path is None:
+                pass
+            raise InvalidInputError("give values as arguments or with --input, not both")
+        if values == ("-",):
+            input_path, values = "-", ()
+        if input_path is None and not values:
+            raise InvalidInputError("no values: pass VALUE arguments, --input FILE, or '-'")
+        if column is not None and input_path is None:
+            raise InvalidInputError("--column needs --input FILE or '-'")
+        classifier = _load(model)
+        _predict(classifier, values, input_path, column, fmt, proba, on_invalid, output_path)
+
+
+def _chunks(
+    values: tuple[str, ...], stream: IO[bytes] | None, column: str | None
+) -> Iterator[Chunk]:
+    from . import inputs
+
+    if stream is None:
+        return inputs.chunks_from_args(values)
+    if column is not None:
+        return inputs.chunks_from_csv(stream, column)
+    return inputs.chunks_from_lines(stream)
+
+
+def _predict(
+    classifier: Classifier,
+    values: tuple[str, ...],
+    input_path: str | None,
+    column: str | None,
+    fmt: Any,
+    proba: bool,
+    on_invalid: str,
+    output_path: str | None,
+) -> None:
+    from .outputs import Writer
+
+    where = "argument" if input_path is None else "line"
+    stream: IO[bytes] | None = None
+    if input_path == "-":
+        stream = click.get_binary_stream("stdin")
+    elif input_path is not None:
+        stream = _open_input(input_path)
+    tmp_path = None
+    if output_path is not None:
+        import tempfile
+
+        directory = os.path.dirname(os.path.abspath(output_path))
+        try:
+            fd, tmp_path = tempfile.mkstemp(prefix=".fclf-", suffix=".tmp", dir=directory)
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write {output_path}: {exc.strerror}") from None
+        out: IO[bytes] = os.fdopen(fd, "wb")
+    else:
+        out = click.get_binary_stream("stdout")
+    try:
+        writer = Writer(out, fmt, proba)
+        rows = skipped = 0
+        for chunk in _chunks(values, stream, column):
+            if chunk.invalid:
+                first = min(chunk.invalid)
+                if on_invalid == "error":
+                    line = int(chunk.lines[first])
+                    raise InvalidInputError(
+                        f"{where} {line}: {chunk.invalid[first]}"
+                        + (" (use --on-invalid skip to skip bad lines)" if where == "line" else ""),
+                        line=line,
+                    )
+                for i in sorted(chunk.invalid):
+                    click.echo(
+                        f"skipped {where} {int(chunk.lines[i])}: {chunk.invalid[i]}", err=True
+                    )
+                skipped += len(chunk.invalid)
+                keep = chunk.values[[i for i in range(len(chunk)) if i not in chunk.invalid]]
+            else:
+                keep = chunk.values
+            labels, probabilities = classifier.predict_batch(keep.astype(np.float32), proba=proba)
+            writer.write(chunk, labels, probabilities)
+            rows += len(chunk)
+        if rows == 0:
+            raise InvalidInputError(f"input {input_path} is empty: no values to classify")
+        writer.close()
+        if skipped:
+            click.echo(f"{skipped} of {rows} {where}s skipped", err=True)
+        if tmp_path is not None:
+            out.close()
+            os.chmod(tmp_path, 0o644)
+            os.replace(tmp_path, output_path)  # type: ignore[arg-type]
+            tmp_path = None
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do.
+        _silence_stdout()
+    finally:
+        if tmp_path is not None:
+            out.close()
+            os.unlink(tmp_path)
+
+
+def _open_input(path: str) -> IO[bytes]:
+    if not os.path.exists(path):
+        raise InvalidInputError(f"input file not found: {path}")
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read input file {path}: {exc.strerror}") from None
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+import numpy as np  # noqa: E402  (after the click setup; numpy is needed by every command)
+
+
+@main.command(
+    help="Describe a model: inputs, outputs, metadata, size and sha256.\n\n" + EXIT_CODES_HELP
+)
+@click.option("--model", "-m", type=click.Path(), help=MODEL_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def info(model: str | None, as_json: bool) -> None:
+    with errors_to_exit_codes():
+        from .info import describe
+
+        click.echo(describe(_load(model), as_json=as_json))
+
+
+@main.command(
+    help="Check a model against the formula C = (F - 32) / 1.8 > 0 on float32 inputs.\n\n"
+    "--exhaustive walks every float32 in the range (2,315,392,453 values for the default "
+    "range); otherwise --samples random values. Exits 1 on any mismatch.\n\n" + EXIT_CODES_HELP,
+)
+@click.option("--model", "-m", type=click.Path(), help=MODEL_HELP)
+@click.option("--exhaustive", is_flag=True, help="Check every float32 in the range.")
+@click.option(
+    "--samples",
+    "-n",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Random values to check (without --exhaustive).",
+)
+@click.option(
+    "--range",
+    "value_range",
+    type=(float, float),
+    default=None,
+    help="LO HI in °F  [default: -459.67 10000]",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--rule-threshold",
+    type=float,
+    default=None,
+    help="Check against F > this value instead of the formula.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+def verify(
+    model: str | None,
+    exhaustive: bool,
+    samples: int,
+    value_range: tuple[float, float] | None,
+    seed: int,
+    rule_threshold: float | None,
+    quiet: bool,
+) -> None:
+    with errors_to_exit_codes():
+        from . import verify as v
+        from .floats import DOMAIN_HIGH, DOMAIN_LOW
+        from .formula import CELSIUS_RULE, threshold_rule
+        from .validate import problem_with
+
+        low, high = value_range or (float(DOMAIN_LOW), float(DOMAIN_HIGH))
+        for name, value in (("LO", low), ("HI", high)):
+            reason = problem_with(value)
+            if reason is not None:
+                raise InvalidInputError(f"--range {name} {value!r} {reason}")
+        if not low <= high:
+            raise InvalidInputError(f"--range: LO {low} is above HI {high}")
+        rule = CELSIUS_RULE if rule_threshold is None else threshold_rule(rule_threshold)
+        classifier = _load(model)
+        total = v.expected_count(low, high) if exhaustive else samples
+        if stderr_is_tty() and not quiet:
+            with click.progressbar(
+                length=total, label="verifying", file=click.get_text_stream("stderr")
+            ) as bar:
+                report = v.verify(
+                    classifier,
+                    low=low,
+                    high=high,
+                    exhaustive=exhaustive,
+                    samples=samples,
+                    seed=seed,
+                    rule=rule,
+                    progress=bar.update,
+                )
+        else:
+            report = v.verify(
+                classifier,
+                low=low,
+                high=high,
+                exhaustive=exhaustive,
+                samples=samples,
+                seed=seed,
+                rule=rule,
+            )
+        click.echo(
+            f"model      {classifier.path}\n"
+            f"rule       {report.rule}\n"
+            f"range      [{low!r}, {high!r}] °F, {report.mode}\n"
+            f"checked    {report.checked:,} values\n"
+            f"mismatches {report.mismatches:,}\n"
+            f"time       {report.seconds:.2f} s ({report.rows_per_second:,.0f} values/s)"
+        )
+        for x, got, want in report.first:
+            click.echo(f"  mismatch at {x!r} °F: model {got}, formula {want}")
+        if report.mismatches:
+            raise MismatchError(f"{report.mismatches:,} of {report.checked:,} values mismatch")

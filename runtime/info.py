@@ -1,0 +1,43 @@
+"""`fclf-edge info`: what a model file is and how it was made."""
+
+from __future__ import annotations
+
+import json
+
+from .classifier import Classifier
+
+
+def describe(classifier: Classifier, *, as_json: bool = False) -> str:
+    """Inputs, outputs, opset, metadata, size and sha256, as text or one JSON object."""
+    session = classifier.session
+    data = {
+        "path": str(classifier.path),
+        "size_bytes": classifier.size,
+        "sha256": classifier.sha256,
+        "inputs": [
+            {"name": i.name, "type": i.type, "shape": i.shape} for i in session.get_inputs()
+        ],
+        "outputs": [
+            {"name": o.name, "type": o.type, "shape": o.shape} for o in session.get_outputs()
+        ],
+        "opset": classifier.metadata.get("opset", "unknown"),
+        "metadata": classifier.metadata,
+    }
+    if as_json:
+        return json.dumps(data, indent=2, sort_keys=True)
+    lines = [
+        f"path       {data['path']}",
+        f"size       {data['size_bytes']} bytes",
+        f"sha256     {data['sha256']}",
+        f"opset      {data['opset']}",
+    ]
+    for kind in ("inputs", "outputs"):
+        for entry in data[kind]:  # type: ignore[attr-defined]
+            lines.append(f"{kind[:-1]:<10} {entry['name']}: {entry['type']} {entry['shape']}")
+    lines.append("metadata")
+    for key in sorted(classifier.metadata):
+        value = classifier.metadata[key]
+        if value.startswith("{"):
+            value = ", ".join(f"{k}={v}" for k, v in json.loads(value).items())
+        lines.append(f"  {key:<24} {value}")
+    return "\n".join(lines)

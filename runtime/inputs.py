@@ -1,0 +1,180 @@
+"""Read Fahrenheit values from arguments, lines or a CSV column, in bounded-memory chunks.
+
+Accepted number syntax: optional sign, decimal digits with an optional point, optional exponent
+(`33`, `-40.5`, `+1e2`, `.5`), with surrounding spaces or tabs ignored. Everything else is
+invalid: words (`nan`, `inf`, `abc`), hex, underscores, thousands separators, empty lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InvalidInputError
+from .validate import first_invalid, problem_with
+
+NUMBER = re.compile(rb"[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\r?")
+# Bytes that can appear in a valid line. A chunk made only of these takes the fast path: there,
+# float() accepts exactly the NUMBER syntax (no letters means no nan/inf/hex; no '_').
+_ALLOWED = b"0123456789+-.eE \t\r\n"
+# Lines per chunk: ~10 MB of text, ~30 MB of arrays; memory stays flat for any file size.
+CHUNK_LINES = 1 << 20
+_READ_BYTES = 8 << 20
+
+
+@dataclass
+class Chunk:
+    """Consecutive input rows: their 1-based line numbers, values, and the invalid ones."""
+
+    lines: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]  # NaN where invalid
+    invalid: dict[int, str] = field(default_factory=dict)  # position in chunk -> reason
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def _describe(token: bytes) -> str:
+    text = token.decode("utf-8", "replace").strip("\r")
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def parse_tokens(tokens: list[bytes], first_line: int, where: str = "line") -> Chunk:
+    """Parse one chunk of tokens; line numbers start at `first_line`."""
+    n = len(tokens)
+    lines = np.arange(first_line, first_line + n, dtype=np.int64)
+    values: npt.NDArray[np.float64] | None = None
+    if not b"".join(tokens).translate(None, _ALLOWED):
+        try:
+            values = np.array(list(map(float, tokens)), dtype=np.float64)
+        except ValueError:
+            values = None  # some line is malformed or empty: find it on the slow path
+    invalid: dict[int, str] = {}
+    if values is None:
+        values = np.empty(n, dtype=np.float64)
+        for i, token in enumerate(tokens):
+            if NUMBER.fullmatch(token):
+                values[i] = float(token)
+            else:
+                values[i] = np.nan
+                stripped = token.strip(b" \t\r")
+                invalid[i] = "empty line" if not stripped else f"{_describe(token)} is not a number"
+    bad = first_invalid(values)
+    if bad is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            mask = ~(np.isfinite(values) & (np.abs(values) <= np.finfo(np.float32).max))
+            mask |= values.astype(np.float32) < np.float32(-459.67)
+        for i in np.flatnonzero(mask).tolist():
+            if i not in invalid:
+                invalid[i] = f"{_describe(tokens[i])} {problem_with(float(values[i]))}"
+    return Chunk(lines, values, invalid)
+
+
+def chunks_from_args(values: Iterable[str]) -> Iterator[Chunk]:
+    """Command-line values, numbered from 1 as 'argument N'."""
+    tokens = [v.encode("utf-8", "surrogateescape") for v in values]
+    yield parse_tokens(tokens, 1)
+
+
+def chunks_from_lines(stream: BinaryIO, chunk_lines: int = CHUNK_LINES) -> Iterator[Chunk]:
+    """One value per line. A trailing newline ends the last line; it adds no empty line."""
+    carry = b""
+    next_line = 1
+    pending: list[bytes] = []
+    while True:
+        block = stream.read(_READ_BYTES)
+        if not block:
+            break
+        if b"\0" in block:
+            raise InvalidInputError(
+                f"input is binary, not text (NUL byte near line {next_line + len(pending)}); "
+                "expected one number per line"
+            )
+        parts = (carry + block).split(b"\n")
+        carry = parts.pop()
+        pending.extend(parts)
+        while len(pending) >= chunk_lines:
+            head, pending = pending[:chunk_lines], pending[chunk_lines:]
+            _reject_csv(head, next_line)
+            yield parse_tokens(head, next_line)
+            next_line += len(head)
+    if carry:
+        pending.append(carry)
+    if pending:
+        _reject_csv(pending, next_line)
+        yield parse_tokens(pending, next_line)
+
+
+def _reject_csv(tokens: list[bytes], first_line: int) -> None:
+    """A comma means CSV: say so once instead of reporting every line as not a number."""
+    for i, token in enumerate(tokens[:1]):
+        if b"," in token:
+            raise InvalidInputError(
+                f"line {first_line + i}: {_describe(token)} has commas; for CSV input pass "
+                "--column NAME or --column INDEX"
+            )
+
+
+def chunks_from_csv(
+    stream: BinaryIO, column: str, chunk_lines: int = CHUNK_LINES
+) -> Iterator[Chunk]:
+    """A CSV column, by header NAME or 0-based INDEX; a header row is detected and skipped."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+    reader = csv.reader(text)
+    try:
+        first = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInputError(f"line 1: cannot read CSV ({exc})") from None
+    if first is None:
+        return
+    by_index = column.lstrip("-").isdigit()
+    header = [cell.strip() for cell in first]
+    if by_index:
+        index = int(column)
+        if not 0 <= index < len(first):
+            raise InvalidInputError(
+                f"--column {column}: line 1 has {len(first)} columns (indexes are 0-based)"
+            )
+        # A header is a first row whose cell in that column is not a number.
+        has_header = NUMBER.fullmatch(first[index].encode()) is None
+    else:
+        if column not in header:
+            raise InvalidInputError(f"--column {column!r}: not in the header row {header}")
+        index, has_header = header.index(column), True
+
+    rows: list[bytes] = []
+    start_line = 2 if has_header else 1
+    line = start_line - 1
+    if not has_header:
+        rows.append(first[index].encode())
+        line = 1
+    try:
+        for record in reader:
+            line += 1
+            if len(record) <= index:
+                rows.append(b"\0missing")  # never parses: reported as a missing column
+            else:
+                rows.append(record[index].encode("utf-8"))
+            if len(rows) >= chunk_lines:
+                yield _csv_chunk(rows, start_line)
+                start_line += len(rows)
+                rows = []
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInputError(f"line {line + 1}: cannot read CSV ({exc})") from None
+    if rows:
+        yield _csv_chunk(rows, start_line)
+
+
+def _csv_chunk(rows: list[bytes], start_line: int) -> Chunk:
+    chunk = parse_tokens(rows, start_line)
+    for i, token in enumerate(rows):
+        if token == b"\0missing":
+            chunk.invalid[i] = "the row has no such column"
+    return chunk

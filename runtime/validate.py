@@ -1,0 +1,88 @@
+"""Turn user values into a float32 batch, or say exactly which value is wrong and why."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InvalidInputError
+from .floats import ABSOLUTE_ZERO_F, DOMAIN_LOW, FLOAT32_MAX
+
+Values = float | int | Sequence[float] | npt.NDArray[np.generic]
+
+
+def problem_with(value: float) -> str | None:
+    """Why one float is not a valid °F input, or None if it is."""
+    if math.isnan(value):
+        return "NaN is not a temperature"
+    if math.isinf(value):
+        return "infinity is not a temperature"
+    if abs(value) > FLOAT32_MAX:
+        return "overflows float32 (|value| > 3.4e38)"
+    if np.float32(value) < DOMAIN_LOW:
+        return f"is below absolute zero ({ABSOLUTE_ZERO_F} °F)"
+    return None
+
+
+def first_invalid(values: npt.NDArray[np.floating]) -> int | None:
+    """Index of the first invalid value in a float array (any float dtype), or None."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        ok = np.isfinite(values) & (np.abs(values) <= FLOAT32_MAX)
+        ok &= values.astype(np.float32) >= DOMAIN_LOW
+    if ok.all():
+        return None
+    return int(np.argmin(ok))
+
+
+def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
+    """Validate `values` and return (a contiguous 1-D float32 array, whether it was a scalar).
+
+    Accepts a Python int/float, a numpy scalar, a sequence of numbers, or an array of any real
+    dtype with shape (), (n,) or (n, 1). Raises InvalidInputError naming the first bad element.
+    """
+    if isinstance(values, (float, int)) and not isinstance(values, bool):
+        # Fast path for the common single-value call: no array round trip for the checks.
+        reason = problem_with(float(values))
+        if reason is not None:
+            raise InvalidInputError(f"value {values!r} {reason}", index=0, value=values)
+        return np.array([values], dtype=np.float32), True
+    if isinstance(values, (str, bytes)):
+        raise InvalidInputError(
+            f"expected numbers, got text {values!r}; parse it first (float(text))", value=values
+        )
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"cannot read the values as numbers: {exc}") from None
+    scalar = array.ndim == 0
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    elif array.ndim > 1:
+        raise InvalidInputError(f"expected shape (n,) or (n, 1), got {array.shape}")
+    array = array.reshape(-1)
+    if array.dtype.kind not in "iuf":
+        index = _first_non_number(array)
+        shown = array[index] if index is not None else array.dtype
+        raise InvalidInputError(
+            f"expected real numbers, got {shown!r} (dtype {array.dtype})"
+            + (f" at index {index}" if index is not None else ""),
+            index=index,
+        )
+    as_float = array.astype(np.float64) if array.dtype.kind in "iu" else array
+    bad = first_invalid(as_float)
+    if bad is not None:
+        value = as_float[bad].item()
+        raise InvalidInputError(
+            f"value {value!r} at index {bad} {problem_with(value)}", index=bad, value=value
+        )
+    return np.ascontiguousarray(array, dtype=np.float32), scalar
+
+
+def _first_non_number(array: npt.NDArray[np.generic]) -> int | None:
+    for i, item in enumerate(array.tolist()):
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            return i
+    return None

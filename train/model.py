@@ -1,0 +1,40 @@
+"""The PyTorch model: a one-input linear classifier with a sigmoid, in threshold form.
+
+logit = scale · (fahrenheit − threshold) is the same family as Linear(1, 1) (weight = scale,
+bias = −scale · threshold) but decides exactly: `fahrenheit > threshold` is a single float32
+comparison, so every float32 input gets the label the learned boundary implies, and the ONNX
+graph computes the very same ops (see fclf_edge.export.graph).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class FahrenheitClassifier(nn.Module):
+    """Maps °F (float32, shape [batch]) to (probability float32, label int64)."""
+
+    def __init__(self, scale: float = 1.0, threshold: float = 0.0) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(scale, dtype=torch.float32), requires_grad=False)
+        self.threshold = nn.Parameter(
+            torch.tensor(threshold, dtype=torch.float32), requires_grad=False
+        )
+
+    def forward(self, fahrenheit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # Subtract first, then scale: one correctly rounded subtraction keeps the sign exact.
+        logit = (fahrenheit - self.threshold) * self.scale
+        probability = torch.sigmoid(logit)
+        label = (fahrenheit > self.threshold).to(torch.int64)
+        return probability, label
+
+    @property
+    def weight(self) -> float:
+        """Slope in raw °F units (logit per °F)."""
+        return float(self.scale.item())
+
+    @property
+    def bias(self) -> float:
+        """Intercept in raw °F units: weight · F + bias is the logit."""
+        return -float(self.scale.item()) * float(self.threshold.item())
