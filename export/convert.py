@@ -11,6 +11,7 @@ from pathlib import Path
 
 import onnx
 import torch
+
 from fclf_edge.runtime._atomic import atomic_write_bytes
 from fclf_edge.runtime.errors import MismatchError, ModelError
 from fclf_edge.runtime.metadata import METADATA_KEYS as K

@@ -1,12 +1,22 @@
 """The ONNX graph, written out op by op from the checkpoint's two numbers.
 
-    fahrenheit ─ Sub(threshold) ─ Mul(scale) ─ Sigmoid ─────────── probability (float32)
-         └──── Greater(threshold) ─ Cast(int64) ──────────────────── label (int64)
+    fahrenheit ─ Sub(threshold) ─ Mul(scale) ─ Cast(double) ─ Neg ─ Exp ─ Add(1) ─ Reciprocal
+         │                                                  ─ Cast(float) ─ probability (float32)
+         └──── Greater(threshold) ─ Cast(int64) ───────────────────────────── label (int64)
 
 We write the graph rather than trace it because exactness lives in the op order: the label is one
 float32 comparison with the learned threshold, which is exact for every input, and the logit
 subtracts before it scales. A traced Linear would become Gemm/MatMul+Add (w·x + b), which rounds
-near the boundary. These are the ops FahrenheitClassifier.forward runs, in the same order, so
+near the boundary.
+
+The sigmoid is evaluated in double precision and rounded once to float32. onnxruntime's float32
+Sigmoid (and float32 Exp) are fast approximations that are not monotone: over all float32 logits
+in [-110, 110] the Sigmoid op steps backwards 12 million times by an ulp. In double precision the
+error is far below float32's spacing, so the probability is monotone in the input (checked
+exhaustively by `fclf-edge verify --exhaustive`). `label` does not depend on this branch, and
+`Classifier.predict` asks for the label alone, so onnxruntime skips it there.
+
+These are the ops FahrenheitClassifier.forward runs, in the same order, so
 PyTorch and onnxruntime make bit-identical decisions; the parity gate checks it on every export.
 """
 
@@ -41,11 +51,23 @@ def build_model(
     initializers = [
         numpy_helper.from_array(np.array(threshold, dtype=np.float32), name="threshold"),
         numpy_helper.from_array(np.array(scale, dtype=np.float32), name="scale"),
+        numpy_helper.from_array(np.array(1.0, dtype=np.float64), name="one"),
     ]
     nodes = [
         helper.make_node("Sub", [INPUT_NAME, "threshold"], ["offset"], name="offset"),
         helper.make_node("Mul", ["offset", "scale"], ["logit"], name="logit"),
-        helper.make_node("Sigmoid", ["logit"], [PROBABILITY_OUTPUT], name="probability"),
+        helper.make_node("Cast", ["logit"], ["logit64"], name="logit64", to=TensorProto.DOUBLE),
+        helper.make_node("Neg", ["logit64"], ["minus_logit"], name="minus_logit"),
+        helper.make_node("Exp", ["minus_logit"], ["odds_against"], name="odds_against"),
+        helper.make_node("Add", ["odds_against", "one"], ["denominator"], name="denominator"),
+        helper.make_node("Reciprocal", ["denominator"], ["probability64"], name="probability64"),
+        helper.make_node(
+            "Cast",
+            ["probability64"],
+            [PROBABILITY_OUTPUT],
+            name="probability",
+            to=TensorProto.FLOAT,
+        ),
         helper.make_node("Greater", [INPUT_NAME, "threshold"], ["above"], name="above"),
         helper.make_node("Cast", ["above"], [LABEL_OUTPUT], name="label", to=TensorProto.INT64),
     ]
@@ -59,7 +81,7 @@ def build_model(
         ],
         initializer=initializers,
         doc_string="Input: temperatures in °F. label 1 = above freezing (C > 0); "
-        "probability = sigmoid(scale * (fahrenheit - threshold)).",
+        "probability = sigmoid(scale * (fahrenheit - threshold)), in double precision.",
     )
     model = helper.make_model(
         graph,

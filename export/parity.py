@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import torch
+
 from fclf_edge.runtime.floats import DOMAIN_HIGH, DOMAIN_LOW, from_ordinal, to_ordinal
 
 from .graph import INPUT_NAME, LABEL_OUTPUT, PROBABILITY_OUTPUT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,6 +54,13 @@ def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
         raise InvalidInputError(
             f"expected numbers, got text {values!r}; parse it first (float(text))", value=values
         )
+    if isinstance(values, (list, tuple)):
+        # Check items before numpy coerces a mix like [1.0, "a"] into an array of strings.
+        index = _first_non_number(values)
+        if index is not None:
+            raise InvalidInputError(
+                f"expected real numbers, got {values[index]!r} at index {index}", index=index
+            )
     try:
         array = np.asarray(values)
     except (TypeError, ValueError) as exc:
@@ -81,8 +89,11 @@ def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
     return np.ascontiguousarray(array, dtype=np.float32), scalar
 
 
-def _first_non_number(array: npt.NDArray[np.generic]) -> int | None:
-    for i, item in enumerate(array.tolist()):
-        if isinstance(item, bool) or not isinstance(item, (int, float)):
+def _first_non_number(items: Sequence[object] | npt.NDArray[np.generic]) -> int | None:
+    seq = items.tolist() if isinstance(items, np.ndarray) else items
+    for i, item in enumerate(seq):
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Real):
+            if isinstance(item, (list, tuple)) and len(item) == 1:
+                continue  # a (n, 1) nested list: numpy checks its items
             return i
     return None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
 from fclf_edge.runtime._atomic import atomic_write_bytes
 from fclf_edge.runtime.errors import ModelError
 
@@ -64,8 +65,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         # from someone else cannot run code when loaded.
         payload = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        # torch reports both "a forbidden global" and "not a pickle at all" this way.
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        what = f" ({found.group(1)})" if found else ""
+        if found is None:
+            raise ModelError(
+                f"{p} is not a readable fclf-edge checkpoint (corrupt or not a checkpoint); "
+                "re-create it with train-model"
+            ) from None
+        what = f" ({found.group(1)})"
         raise ModelError(
             f"refused to load {p}: it holds a pickled object{what}, not only tensors and plain "
             "data; fclf-edge loads checkpoints with weights_only=True and never unpickles code"

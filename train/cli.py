@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+
 from fclf_edge.runtime.cliutil import EXIT_CODES_HELP, errors_to_exit_codes, stderr_is_tty
 
 from .config import TrainConfig

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from fclf_edge.runtime.errors import DeviceUnavailableError, FclfError
 from fclf_edge.runtime.formula import CELSIUS_RULE, Rule, threshold_rule
 

@@ -25,7 +25,8 @@ class FahrenheitClassifier(nn.Module):
     def forward(self, fahrenheit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # Subtract first, then scale: one correctly rounded subtraction keeps the sign exact.
         logit = (fahrenheit - self.threshold) * self.scale
-        probability = torch.sigmoid(logit)
+        # Sigmoid in double precision, rounded once: monotone in the input (see export.graph).
+        probability = torch.reciprocal(torch.exp(-logit.double()) + 1.0).float()
         label = (fahrenheit > self.threshold).to(torch.int64)
         return probability, label
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
+
 from fclf_edge.runtime.errors import FclfError
 from fclf_edge.runtime.floats import from_ordinal, to_ordinal
 
