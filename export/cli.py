@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -36,9 +37,7 @@ def main(checkpoint: str, out: str, quiet: bool) -> None:
             from .parity import parity_inputs
 
             total = len(parity_inputs(0.0))
-            with click.progressbar(
-                length=total, label="parity gate", file=click.get_text_stream("stderr")
-            ) as bar:
+            with click.progressbar(length=total, label="parity gate", file=sys.stderr) as bar:
                 result = export_checkpoint(checkpoint, out, progress=bar.update)
         else:
             result = export_checkpoint(checkpoint, out)

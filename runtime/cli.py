@@ -127,7 +127,7 @@ def _predict(
     where = "argument" if input_path is None else "line"
     stream: IO[bytes] | None = None
     if input_path == "-":
-        stream = click.get_binary_stream("stdin")
+        stream = sys.stdin.buffer
     elif input_path is not None:
         stream = _open_input(input_path)
     tmp_path = None
@@ -141,7 +141,7 @@ def _predict(
             raise InvalidInputError(f"cannot write {output_path}: {exc.strerror}") from None
         out: IO[bytes] = os.fdopen(fd, "wb")
     else:
-        out = click.get_binary_stream("stdout")
+        out = sys.stdout.buffer
     try:
         writer = Writer(out, fmt, proba)
         rows = skipped = 0
@@ -180,6 +180,8 @@ def _predict(
         # The reader went away (`| head`): stop quietly, as Unix tools do.
         _silence_stdout()
     finally:
+        if stream is not None and input_path != "-":
+            stream.close()
         if tmp_path is not None:
             out.close()
             os.unlink(tmp_path)
@@ -270,9 +272,7 @@ def verify(
         classifier = _load(model)
         total = v.expected_count(low, high) if exhaustive else samples
         if stderr_is_tty() and not quiet:
-            with click.progressbar(
-                length=total, label="verifying", file=click.get_text_stream("stderr")
-            ) as bar:
+            with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
                 report = v.verify(
                     classifier,
                     low=low,
@@ -299,9 +299,14 @@ def verify(
             f"range      [{low!r}, {high!r}] °F, {report.mode}\n"
             f"checked    {report.checked:,} values\n"
             f"mismatches {report.mismatches:,}\n"
+            f"probability {report.probability_violations:,} violations "
+            "(monotone in x; >= 0.5 exactly when label is 1)\n"
             f"time       {report.seconds:.2f} s ({report.rows_per_second:,.0f} values/s)"
         )
         for x, got, want in report.first:
             click.echo(f"  mismatch at {x!r} °F: model {got}, formula {want}")
-        if report.mismatches:
-            raise MismatchError(f"{report.mismatches:,} of {report.checked:,} values mismatch")
+        if report.mismatches or report.probability_violations:
+            raise MismatchError(
+                f"{report.mismatches:,} of {report.checked:,} labels differ from the rule, "
+                f"{report.probability_violations:,} probability violations"
+            )

@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -127,7 +127,14 @@ def chunks_from_csv(
 ) -> Iterator[Chunk]:
     """A CSV column, by header NAME or 0-based INDEX; a header row is detected and skipped."""
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
-    reader = csv.reader(text)
+    try:
+        yield from _csv_chunks(csv.reader(text), column, chunk_lines)
+    finally:
+        # Hand the byte stream back: the wrapper would otherwise close it (stdin included).
+        text.detach()
+
+
+def _csv_chunks(reader: Any, column: str, chunk_lines: int) -> Iterator[Chunk]:
     try:
         first = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as exc:

@@ -14,9 +14,9 @@ from .classifier import Classifier
 from .floats import DOMAIN_HIGH, DOMAIN_LOW, count_floats, float_range, from_ordinal, to_ordinal
 from .formula import CELSIUS_RULE, Rule
 
-# 4M values a chunk: float32 in, int64 labels out, float64 for the formula: ~100 MiB per worker,
-# two workers, so the exhaustive walk stays far under 500 MiB.
-VERIFY_CHUNK = 1 << 22
+# 2M values a chunk: float32 in; int64 labels, float32 and float64 probabilities, float64 for the
+# formula: ~100 MiB per worker at peak. Two workers keep the whole walk near 250 MiB (< 500 MiB).
+VERIFY_CHUNK = 1 << 21
 MAX_REPORTED = 10
 
 
@@ -32,20 +32,37 @@ class VerifyReport:
     mode: str
     rule: str
     first: list[tuple[float, int, int]] = field(default_factory=list)  # (x, model, formula)
+    # Probability checks: steps where p decreases as x increases, and labels on the wrong side
+    # of 0.5 (label 1 needs p >= 0.5, label 0 needs p <= 0.5).
+    probability_violations: int = 0
 
     @property
     def rows_per_second(self) -> float:
         return self.checked / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _check_chunk(
-    classifier: Classifier, rule: Rule, x: npt.NDArray[np.float32]
-) -> tuple[int, int, list[tuple[float, int, int]]]:
-    labels, _ = classifier.predict_batch(x)
+@dataclass
+class _ChunkResult:
+    n: int
+    wrong: int
+    first: list[tuple[float, int, int]]
+    probability_violations: int
+    p_first: float
+    p_last: float
+
+
+def _check_chunk(classifier: Classifier, rule: Rule, x: npt.NDArray[np.float32]) -> _ChunkResult:
+    """Labels against the rule; probabilities monotone (x is sorted) and on the label's side."""
+    labels, p = classifier.predict_batch(x, proba=True)
+    if p is None:  # pragma: no cover - predict_batch returns it when proba=True
+        raise RuntimeError("no probability output")
     expected = rule.label(x)
     wrong = np.flatnonzero(labels != expected)
     first = [(float(x[i]), int(labels[i]), int(expected[i])) for i in wrong[:MAX_REPORTED].tolist()]
-    return len(x), len(wrong), first
+    violations = int(np.count_nonzero(np.diff(p) < 0))
+    violations += int(np.count_nonzero((labels == 1) & (p < 0.5)))
+    violations += int(np.count_nonzero((labels == 0) & (p > 0.5)))
+    return _ChunkResult(len(x), len(wrong), first, violations, float(p[0]), float(p[-1]))
 
 
 def sample_values(low: float, high: float, n: int, seed: int) -> Iterator[npt.NDArray[np.float32]]:
@@ -63,7 +80,8 @@ def sample_values(low: float, high: float, n: int, seed: int) -> Iterator[npt.ND
         by_value = rng.uniform(low, high, half).astype(np.float32)
         by_value = np.clip(by_value, np.float32(low), np.float32(high))
         by_bits = from_ordinal(rng.integers(lo, hi, size - half, endpoint=True))
-        yield np.concatenate([by_value, by_bits])
+        # Sorted, so the probability's monotonicity can be checked along the chunk.
+        yield np.sort(np.concatenate([by_value, by_bits]))
         done += size
 
 
@@ -87,28 +105,33 @@ def verify(
     else:
         chunks = sample_values(low, high, samples, seed)
         mode = f"{samples:,} samples (seed {seed})"
-    checked = mismatches = 0
-    first: list[tuple[float, int, int]] = []
+    report = VerifyReport(0, 0, 0.0, low, high, mode, rule.name)
+    last_p: float | None = None
+
+    def collect(result: _ChunkResult) -> None:
+        nonlocal last_p
+        report.checked += result.n
+        report.mismatches += result.wrong
+        report.first.extend(result.first[: MAX_REPORTED - len(report.first)])
+        report.probability_violations += result.probability_violations
+        # Exhaustive chunks arrive in increasing x: the step between chunks counts too.
+        if exhaustive and last_p is not None and result.p_first < last_p:
+            report.probability_violations += 1
+        last_p = result.p_last
+        if progress is not None:
+            progress(result.n)
+
     # onnxruntime and numpy release the GIL on big arrays, so threads use both cores.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = []
         for x in chunks:
             pending.append(pool.submit(_check_chunk, classifier, rule, x))
             if len(pending) >= workers:
-                n, bad, some = pending.pop(0).result()
-                checked, mismatches = checked + n, mismatches + bad
-                first.extend(some[: MAX_REPORTED - len(first)])
-                if progress is not None:
-                    progress(n)
+                collect(pending.pop(0).result())
         for future in pending:
-            n, bad, some = future.result()
-            checked, mismatches = checked + n, mismatches + bad
-            first.extend(some[: MAX_REPORTED - len(first)])
-            if progress is not None:
-                progress(n)
-    return VerifyReport(
-        checked, mismatches, time.perf_counter() - started, low, high, mode, rule.name, first
-    )
+            collect(future.result())
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def expected_count(low: float, high: float) -> int:

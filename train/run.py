@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -24,9 +25,7 @@ def run_training(
         require_matplotlib()  # fail before training, not after
     started = time.perf_counter()
     if progress:
-        with click.progressbar(
-            length=config.max_steps, label="training", file=click.get_text_stream("stderr")
-        ) as bar:
+        with click.progressbar(length=config.max_steps, label="training", file=sys.stderr) as bar:
 
             def tick(step: int, loss: float, boundary: float) -> None:
                 bar.label = f"training  loss {loss:.3e}  boundary {boundary:.5f} °F"
