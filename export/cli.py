@@ -7,7 +7,12 @@ import time
 
 import click
 
-from fclf_edge.runtime.cliutil import EXIT_CODES_HELP, errors_to_exit_codes, stderr_is_tty
+from fclf_edge.runtime.cliutil import (
+    EXIT_CODES_HELP,
+    errors_to_exit_codes,
+    require,
+    stderr_is_tty,
+)
 
 
 @click.command(
@@ -29,6 +34,7 @@ from fclf_edge.runtime.cliutil import EXIT_CODES_HELP, errors_to_exit_codes, std
 def main(checkpoint: str, out: str, quiet: bool) -> None:
     """CHECKPOINT defaults to model.pt, train-model's default output."""
     with errors_to_exit_codes():
+        require("torch", "onnx", extra="train", command="export-onnx")
         from .convert import export_checkpoint
         from .parity import ATOL_FOR_VALIDATION
 

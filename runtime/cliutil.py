@@ -41,3 +41,17 @@ def errors_to_exit_codes() -> Iterator[None]:
 def stderr_is_tty() -> bool:
     """Progress bars only for a person at a terminal: never in pipes, files or CI logs."""
     return sys.stderr.isatty()
+
+
+def require(*modules: str, extra: str, command: str) -> None:
+    """Fail with exit code 5 and the install command when an optional dependency is missing."""
+    import importlib.util
+
+    from .errors import MissingDependencyError
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingDependencyError(
+            f"{command} needs {', '.join(missing)}, which is not installed: "
+            f"pip install 'fclf-edge[{extra}]'"
+        )

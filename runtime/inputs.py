@@ -92,12 +92,19 @@ def chunks_from_lines(stream: BinaryIO, chunk_lines: int = CHUNK_LINES) -> Itera
         block = stream.read(_READ_BYTES)
         if not block:
             break
+        data = carry + block
         if b"\0" in block:
+            # Lines before the NUL come first, so an earlier bad line is the one reported.
+            before = pending + data.split(b"\n")[: data.count(b"\n", 0, data.index(b"\0"))]
+            if before:
+                _reject_csv(before, next_line)
+                yield parse_tokens(before, next_line)
+            line = next_line + len(before)
             raise InvalidInputError(
-                f"input is binary, not text (NUL byte near line {next_line + len(pending)}); "
-                "expected one number per line"
+                f"line {line}: input is binary, not text (NUL byte); expected one number per line",
+                line=line,
             )
-        parts = (carry + block).split(b"\n")
+        parts = data.split(b"\n")
         carry = parts.pop()
         pending.extend(parts)
         while len(pending) >= chunk_lines:

@@ -6,7 +6,12 @@ from typing import Any
 
 import click
 
-from fclf_edge.runtime.cliutil import EXIT_CODES_HELP, errors_to_exit_codes, stderr_is_tty
+from fclf_edge.runtime.cliutil import (
+    EXIT_CODES_HELP,
+    errors_to_exit_codes,
+    require,
+    stderr_is_tty,
+)
 
 from .config import TrainConfig
 
@@ -84,6 +89,7 @@ _DEFAULTS = TrainConfig()
 def main(out: str, plot: str | None, quiet: bool, **options: Any) -> None:
     with errors_to_exit_codes():
         config = TrainConfig(**options)
+        require("torch", extra="train", command="train-model")
         from .run import run_training  # torch is imported here, after argument parsing
 
         run_training(
