@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -83,7 +83,7 @@ def chunks_from_args(values: Iterable[str]) -> Iterator[Chunk]:
     yield parse_tokens(tokens, 1)
 
 
-def chunks_from_lines(stream: BinaryIO, chunk_lines: int = CHUNK_LINES) -> Iterator[Chunk]:
+def chunks_from_lines(stream: IO[bytes], chunk_lines: int = CHUNK_LINES) -> Iterator[Chunk]:
     """One value per line. A trailing newline ends the last line; it adds no empty line."""
     carry = b""
     next_line = 1
@@ -130,7 +130,7 @@ def _reject_csv(tokens: list[bytes], first_line: int) -> None:
 
 
 def chunks_from_csv(
-    stream: BinaryIO, column: str, chunk_lines: int = CHUNK_LINES
+    stream: IO[bytes], column: str, chunk_lines: int = CHUNK_LINES
 ) -> Iterator[Chunk]:
     """A CSV column, by header NAME or 0-based INDEX; a header row is detected and skipped."""
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO, Literal
+from typing import IO, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,7 @@ class Writer:
     {line, skipped: reason}. json wraps them in one array.
     """
 
-    def __init__(self, out: BinaryIO, fmt: Format, proba: bool) -> None:
+    def __init__(self, out: IO[bytes], fmt: Format, proba: bool) -> None:
         self.out = out
         self.fmt = fmt
         self.proba = proba

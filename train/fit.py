@@ -111,7 +111,7 @@ def train(
             progress(len(losses), loss, boundary)
 
     if config.objective == "celsius":
-        params = _fit_least_squares(z, target, config.max_steps, report)
+        params = _fit_least_squares(z, target, report)
     else:
         params = _fit_logistic(z, target, config.l2, config.max_steps, report)
     a_fit, c_fit = float(params[0]), float(params[1])
@@ -126,7 +126,7 @@ def train(
 
     threshold = fit_boundary
     if config.refine:
-        threshold = refine_threshold(rule.label, fit_boundary, config.low, _refine_high(config))
+        threshold = refine_threshold(rule.label, fit_boundary, config.low, config.high)
     model = FahrenheitClassifier(scale=fit_weight, threshold=threshold).to(device)
     seconds = time.perf_counter() - started
 
@@ -198,23 +198,16 @@ def _fit_logistic(
 def _fit_least_squares(
     z: torch.Tensor,
     target: torch.Tensor,
-    max_steps: int,
     report: Callable[[torch.Tensor, float], None],
 ) -> torch.Tensor:
-    """Least squares of the logit a·z + c on the target: one Newton step is the exact solution."""
-    del max_steps  # the quadratic is solved in one step; kept for a uniform signature
-    params = torch.zeros(2, dtype=torch.float64, device=z.device)
-    report(params, float(((target) ** 2).mean()))
+    """Least squares of the logit a·z + c on the target: one solve is the exact solution."""
+    start = torch.zeros(2, dtype=torch.float64, device=z.device)
+    report(start, float((target**2).mean()))
     # Normal equations: z is standardised, so the 2x2 system is perfectly conditioned.
     design = torch.stack([z, torch.ones_like(z)], dim=1)
-    params = torch.linalg.solve(design.T @ design, design.T @ target)
+    params: torch.Tensor = torch.linalg.solve(design.T @ design, design.T @ target)
     report(params, float(((params[0] * z + params[1] - target) ** 2).mean()))
     return params
-
-
-def _refine_high(config: TrainConfig) -> float:
-    # The question's integer set ends at 99; refine over the whole training range either way.
-    return 99.0 if config.data == "seed" else config.high
 
 
 @torch.no_grad()
@@ -222,7 +215,8 @@ def predict_labels(model: FahrenheitClassifier, x: np.ndarray) -> np.ndarray:
     """Labels from the PyTorch model on its own device."""
     device = model.threshold.device
     _, label = model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device))
-    return label.cpu().numpy()
+    labels: np.ndarray = label.cpu().numpy()
+    return labels
 
 
 def evaluate(

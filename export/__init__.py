@@ -1,0 +1,1 @@
+"""fclf_edge.export: checkpoint -> validated ONNX (needs the 'train' extra)."""
