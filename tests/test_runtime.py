@@ -145,3 +145,10 @@ def test_repr_and_metadata(clf: Classifier) -> None:
     assert "boundary=32.0" in repr(clf)
     assert clf.metadata["parity_label_mismatches"] == "0"
     assert len(clf.sha256) == 64 and clf.size > 0
+
+
+def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    assert capsys.readouterr().out.startswith("1 value nan at index 1")
