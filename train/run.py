@@ -81,8 +81,12 @@ def describe_data(config: TrainConfig) -> str:
 def summary(result: TrainResult, seconds: float, out: str, plot: str | None) -> str:
     """The end-of-training report, in raw °F units."""
     m = result.metrics
+    device = result.device
+    if result.config.device == "auto":
+        found = "CUDA available" if device.startswith("cuda") else "no CUDA on this machine"
+        device += f" (chosen by --device auto: {found})"
     lines = [
-        f"device          {result.device}",
+        f"device          {device}",
         f"time            {seconds:.3f} s total, fit {result.seconds:.3f} s "
         f"({result.steps} {'Newton' if result.config.objective == 'logistic' else 'solve'} steps)",
         f"objective       {result.config.objective}, final loss {result.final_loss:.6g}",
