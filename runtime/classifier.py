@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-import numpy.typing as npt
 import onnxruntime as ort
 
 from .errors import ModelError
 from .metadata import METADATA_KEYS as K
-from .validate import Values, as_batch
+from .validate import as_batch
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .validate import Values
 
 INPUT_NAME = "fahrenheit"
 LABEL_OUTPUT = "label"
@@ -92,6 +95,8 @@ class Classifier:
     @property
     def sha256(self) -> str:
         """sha256 of the model file's bytes."""
+        import hashlib  # only `info` asks; keep it off the start-up path
+
         return hashlib.sha256(self._bytes).hexdigest()
 
     @property

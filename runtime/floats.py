@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 # The physical domain: absolute zero upward. The lower end is float32(-459.67), the float32
 # nearest to absolute zero (-459.670013...), so the domain is exactly what a float32 input can

@@ -7,18 +7,18 @@ invalid: words (`nan`, `inf`, `abc`), hex, underscores, thousands separators, em
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from .errors import InvalidInputError
 from .validate import first_invalid, problem_with
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 NUMBER = re.compile(rb"[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\r?")
 # Bytes that can appear in a valid line. A chunk made only of these takes the fast path: there,
@@ -133,6 +133,9 @@ def chunks_from_csv(
     stream: IO[bytes], column: str, chunk_lines: int = CHUNK_LINES
 ) -> Iterator[Chunk]:
     """A CSV column, by header NAME or 0-based INDEX; a header row is detected and skipped."""
+    import csv  # CSV input only: keep it off the start-up path
+    import io
+
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
     try:
         yield from _csv_chunks(csv.reader(text), column, chunk_lines)
@@ -142,6 +145,8 @@ def chunks_from_csv(
 
 
 def _csv_chunks(reader: Any, column: str, chunk_lines: int) -> Iterator[Chunk]:
+    import csv
+
     try:
         first = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as exc:

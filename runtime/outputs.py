@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from .inputs import Chunk
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 Format = Literal["text", "csv", "jsonl", "json"]
 FORMATS: tuple[Format, ...] = ("text", "csv", "jsonl", "json")

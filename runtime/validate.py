@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from .errors import InvalidInputError
 from .floats import ABSOLUTE_ZERO_F, DOMAIN_LOW, FLOAT32_MAX
 
-Values = float | int | Sequence[float] | npt.NDArray[np.generic]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    Values = float | int | Sequence[float] | npt.NDArray[np.generic]
 
 
 def problem_with(value: float) -> str | None:

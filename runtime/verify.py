@@ -6,13 +6,16 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from .classifier import Classifier
 from .floats import DOMAIN_HIGH, DOMAIN_LOW, count_floats, float_range, from_ordinal, to_ordinal
 from .formula import CELSIUS_RULE, Rule
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 # 2M values a chunk: float32 in; int64 labels, float32 and float64 probabilities, float64 for the
 # formula: ~100 MiB per worker at peak. Two workers keep the whole walk near 250 MiB (< 500 MiB).
