@@ -117,3 +117,44 @@ if __name__ == "__main__":
     else:
         result = train_sklearn()
     print(f"boundary {result['boundary']:.6f}")
+
+
+def graph_variants(scale: float, threshold: float) -> dict[str, bytes]:
+    """Alternatives to the shipped graph, same parameters, for the throughput comparison."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    def build(nodes: list[Any], outputs: list[tuple[str, int]]) -> bytes:
+        used = {name for node in nodes for name in node.input}
+        graph = helper.make_graph(
+            nodes,
+            "variant",
+            [helper.make_tensor_value_info("fahrenheit", TensorProto.FLOAT, ["batch"])],
+            [helper.make_tensor_value_info(n, t, ["batch"]) for n, t in outputs],
+            initializer=[
+                numpy_helper.from_array(np.array(value, np.float32), name)
+                for name, value in (("threshold", threshold), ("scale", scale))
+                if name in used
+            ],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        return model.SerializeToString()
+
+    label = [
+        helper.make_node("Greater", ["fahrenheit", "threshold"], ["above"]),
+        helper.make_node("Cast", ["above"], ["label"], to=TensorProto.INT64),
+    ]
+    float32_sigmoid = [
+        helper.make_node("Sub", ["fahrenheit", "threshold"], ["offset"]),
+        helper.make_node("Mul", ["offset", "scale"], ["logit"]),
+        helper.make_node("Sigmoid", ["logit"], ["probability"]),
+    ]
+    return {
+        "label only (Greater + Cast)": build(label, [("label", TensorProto.INT64)]),
+        "label + float32 Sigmoid probability": build(
+            float32_sigmoid + label,
+            [("probability", TensorProto.FLOAT), ("label", TensorProto.INT64)],
+        ),
+    }

@@ -162,7 +162,7 @@ def bench_training(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 def bench_cold_start(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    runs = 2 if args.smoke else 15
+    runs = 2 if args.smoke else 21
     checkpoint = tmp / "b.pt"
     torch_code = (
         "import torch\n"
@@ -180,8 +180,11 @@ def bench_cold_start(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "PyTorch: python -c 'import torch; ...predict 33'": [sys.executable, "-c", torch_code],
     }
     results: dict[str, Any] = {name: {"wall": [], "rss": []} for name in commands}
-    for _ in range(runs):  # interleaved, so drift on the machine hits all alike
-        for name, command in commands.items():
+    rng = np.random.default_rng(0)
+    names = list(commands)
+    for _ in range(runs):  # interleaved in a shuffled order, so drift hits all alike
+        for name in rng.permutation(names).tolist():
+            command = commands[name]
             wall, rss, _ = run_process(command)
             results[name]["wall"].append(wall)
             results[name]["rss"].append(rss / 1024)
@@ -265,38 +268,67 @@ def bench_throughput(args: argparse.Namespace) -> dict[str, Any]:
     def sigmoid_formula() -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(np.float32(w) * x + np.float32(b))))
 
-    cases: dict[str, tuple[Callable[[], Any], bool | None]] = {
-        "fclf-edge Classifier.predict (label, validated input)": (
+    variants = {
+        name: session(data)
+        for name, data in peers.graph_variants(
+            float(clf.metadata["scale"]), float(clf.metadata["threshold"])
+        ).items()
+    }
+    ordered = np.sort(x)
+
+    def monotone(run: Callable[[np.ndarray], np.ndarray]) -> bool:
+        return bool(np.all(np.diff(run(ordered).ravel()) >= 0))
+
+    def exact_variant(s: ort.InferenceSession) -> bool:
+        return bool(np.array_equal(s.run(["label"], {"fahrenheit": fine})[0], fine_expected))
+
+    cases: dict[str, tuple[Callable[[], Any], bool | None, bool | None]] = {
+        "fclf-edge Classifier.predict (validated input, shipped graph)": (
             lambda: clf.predict(x),
             exact_ours_label(),
+            None,
         ),
-        "fclf-edge model, onnxruntime, label only": (
-            lambda: ours.run(["label"], {"fahrenheit": x}),
-            exact_ours_label(),
-        ),
-        "fclf-edge model, onnxruntime, label + probability": (
+        "fclf-edge shipped graph: label + double-precision probability": (
             lambda: ours.run(None, {"fahrenheit": x}),
             exact_ours_label(),
+            monotone(lambda v: ours.run(["probability"], {"fahrenheit": v})[0]),
         ),
-        "hand torch.onnx export (Gemm + Sigmoid), probability": (
-            lambda: hand.run(None, {"fahrenheit": xx}),
-            exact_hand(),
-        ),
-        "skl2onnx LogisticRegression, label + probabilities": (
-            lambda: sk_sess.run(None, {"X": xx}),
-            exact_sk(),
-        ),
-        "numpy sigmoid formula 1/(1+exp(-(w*x+b)))": (sigmoid_formula, None),
-        "numpy x > 32 (memory-bound ceiling)": (lambda: x > np.float32(32), None),
     }
-    out = {}
-    for name, (fn, exact) in cases.items():
-        fn()
-        s = repeat(fn, runs)
-        out[name] = {
-            "rows_per_s": Stats(n / s.median, n / s.high, n / s.low, s.runs),
-            "exact_on_31_34": exact,
+    for name, s in variants.items():
+        has_p = "probability" in {o.name for o in s.get_outputs()}
+        cases[f"variant graph: {name}"] = (
+            lambda s=s: s.run(None, {"fahrenheit": x}),
+            exact_variant(s),
+            monotone(lambda v, s=s: s.run(["probability"], {"fahrenheit": v})[0])
+            if has_p
+            else None,
+        )
+    cases.update(
+        {
+            "hand torch.onnx export (Gemm + Sigmoid), probability": (
+                lambda: hand.run(None, {"fahrenheit": xx}),
+                exact_hand(),
+                monotone(lambda v: hand.run(None, {"fahrenheit": v.reshape(-1, 1)})[0]),
+            ),
+            "skl2onnx LogisticRegression, label + probabilities": (
+                lambda: sk_sess.run(None, {"X": xx}),
+                exact_sk(),
+                monotone(lambda v: sk_sess.run(None, {"X": v.reshape(-1, 1)})[1][:, 1]),
+            ),
+            "numpy sigmoid formula 1/(1+exp(-(w*x+b)))": (sigmoid_formula, None, None),
+            "numpy x > 32 (memory-bound ceiling)": (lambda: x > np.float32(32), None, None),
         }
+    )
+    out = {}
+    with np.errstate(over="ignore"):
+        for name, (fn, exact, mono) in cases.items():
+            fn()
+            s = repeat(fn, runs)
+            out[name] = {
+                "rows_per_s": Stats(n / s.median, n / s.high, n / s.low, s.runs),
+                "exact_on_31_34": exact,
+                "probability_monotone": mono,
+            }
     return out
 
 
@@ -482,18 +514,18 @@ def report(data: dict[str, Any], args: argparse.Namespace) -> str:
         "",
         f"## 4. Batch throughput ({n_rows} float32 values, 1 thread)",
         "",
-        "| method | million rows/s | exact on [31, 34] |",
-        "|---|---|---|",
+        "| method | million rows/s | labels exact on [31, 34] | probability monotone |",
+        "|---|---|---|---|",
     ]
     for name, r in tp.items():
         exact_text = "—" if r["exact_on_31_34"] is None else str(r["exact_on_31_34"])
-        lines.append(f"| {name} | {r['rows_per_s'].fmt(1e-6)} | {exact_text} |")
+        mono = "—" if r["probability_monotone"] is None else str(r["probability_monotone"])
+        lines.append(f"| {name} | {r['rows_per_s'].fmt(1e-6)} | {exact_text} | {mono} |")
+    lines.append("")
     sig = tp["numpy sigmoid formula 1/(1+exp(-(w*x+b)))"]["rows_per_s"].median
-    for name in (
-        "fclf-edge Classifier.predict (label, validated input)",
-        "fclf-edge model, onnxruntime, label only",
-        "fclf-edge model, onnxruntime, label + probability",
-    ):
+    for name in tp:
+        if not name.startswith(("fclf-edge", "variant")):
+            continue
         r = tp[name]["rows_per_s"].median / sig
         lines.append(
             f"- Target ≥ 1.0× the numpy sigmoid formula — {name}: {r:.2f}× → {verdict(r >= 1.0)}"

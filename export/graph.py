@@ -13,8 +13,9 @@ The sigmoid is evaluated in double precision and rounded once to float32. onnxru
 Sigmoid (and float32 Exp) are fast approximations that are not monotone: over all float32 logits
 in [-110, 110] the Sigmoid op steps backwards 12 million times by an ulp. In double precision the
 error is far below float32's spacing, so the probability is monotone in the input (checked
-exhaustively by `fclf-edge verify --exhaustive`). `label` does not depend on this branch, and
-`Classifier.predict` asks for the label alone, so onnxruntime skips it there.
+exhaustively by `fclf-edge verify --exhaustive`). The price is throughput: onnxruntime runs the
+whole graph whichever outputs are requested, and its double-precision Exp is several times slower
+than a float32 Sigmoid (bench/run.py measures both variants). `label` never depends on it.
 
 These are the ops FahrenheitClassifier.forward runs, in the same order, so
 PyTorch and onnxruntime make bit-identical decisions; the parity gate checks it on every export.
