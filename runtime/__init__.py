@@ -9,6 +9,8 @@ Needs numpy, onnxruntime and click only; never imports torch or onnx.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .classifier import DEFAULT_MODEL_PATH, Classifier
 from .errors import (
     DeviceUnavailableError,
@@ -18,7 +20,19 @@ from .errors import (
     MissingDependencyError,
     ModelError,
 )
-from .formula import above_freezing, celsius
+
+if TYPE_CHECKING:
+    from .formula import above_freezing, celsius
+
+
+def __getattr__(name: str) -> Any:
+    # The formula is for checking, not predicting: load it on first use, off the start-up path.
+    if name in ("above_freezing", "celsius"):
+        from . import formula
+
+        return getattr(formula, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MODEL_PATH",

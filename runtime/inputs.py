@@ -7,6 +7,7 @@ invalid: words (`nan`, `inf`, `abc`), hex, underscores, thousands separators, em
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,15 @@ from .validate import first_invalid, problem_with
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-NUMBER = re.compile(rb"[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\r?")
+NUMBER_SYNTAX = rb"[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\r?"
+
+
+@functools.cache
+def _number() -> re.Pattern[bytes]:
+    """The compiled NUMBER_SYNTAX, built on first use (the fast path never needs it)."""
+    return re.compile(NUMBER_SYNTAX)
+
+
 # Bytes that can appear in a valid line. A chunk made only of these takes the fast path: there,
 # float() accepts exactly the NUMBER syntax (no letters means no nan/inf/hex; no '_').
 _ALLOWED = b"0123456789+-.eE \t\r\n"
@@ -60,7 +69,7 @@ def parse_tokens(tokens: list[bytes], first_line: int, where: str = "line") -> C
     if values is None:
         values = np.empty(n, dtype=np.float64)
         for i, token in enumerate(tokens):
-            if NUMBER.fullmatch(token):
+            if _number().fullmatch(token):
                 values[i] = float(token)
             else:
                 values[i] = np.nan
@@ -162,7 +171,7 @@ def _csv_chunks(reader: Any, column: str, chunk_lines: int) -> Iterator[Chunk]:
                 f"--column {column}: line 1 has {len(first)} columns (indexes are 0-based)"
             )
         # A header is a first row whose cell in that column is not a number.
-        has_header = NUMBER.fullmatch(first[index].encode()) is None
+        has_header = _number().fullmatch(first[index].encode()) is None
     else:
         if column not in header:
             raise InvalidInputError(f"--column {column!r}: not in the header row {header}")
