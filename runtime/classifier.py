@@ -80,7 +80,7 @@ class Classifier:
         ):
             raise ModelError(
                 f"{self.path} is not an fclf-edge model: inputs {inputs}, outputs {outputs}; "
-                f"{_EXPECTED}"
+                f"{_EXPECTED}; use a model written by export-onnx"
             )
         shape = self._session.get_inputs()[0].shape
         if len(shape) != 1:

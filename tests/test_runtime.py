@@ -152,3 +152,15 @@ def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     block = readme.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
     assert capsys.readouterr().out.startswith("1 value nan at index 1")
+
+
+def test_unreadable_model_is_a_model_error(
+    onnx_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # chmod 000 does not stop root (CI runs as root), so make the read itself fail.
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(ModelError, match="permission denied"):
+        Classifier(onnx_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -126,3 +128,19 @@ def test_cuda_training_matches_cpu(trained: TrainResult) -> None:
     assert gpu.metrics["grid_1m_accuracy"] == 1.0
     grid = uniform_grid()
     assert np.array_equal(predict_labels(gpu.model, grid), predict_labels(trained.model, grid))
+
+
+def test_every_train_model_option_maps_to_the_config() -> None:
+    """One dataclass holds every training knob; the CLI adds only I/O options."""
+    from dataclasses import fields
+
+    from fclf_edge.train.cli import main
+
+    options = {p.name for p in main.params if p.name not in ("version", "help")}
+    io_only = {"out", "plot", "quiet"}
+    assert options - io_only == {f.name for f in fields(TrainConfig)}
+    source = (Path(__file__).resolve().parents[1] / "train" / "config.py").read_text()
+    for f in fields(TrainConfig):
+        # each default carries a why-comment on the line(s) just above it
+        before = source.split(f"    {f.name}: ")[0].rstrip().splitlines()[-1]
+        assert before.strip().startswith("#"), f.name
