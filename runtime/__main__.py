@@ -1,5 +1,5 @@
 """`python -m fclf_edge.runtime` works like the `fclf-edge` command."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()

@@ -310,3 +310,27 @@ def verify(
                 f"{report.mismatches:,} of {report.checked:,} labels differ from the rule, "
                 f"{report.probability_violations:,} probability violations"
             )
+
+
+def run() -> None:
+    """Console entry point: run the CLI, flush, and leave without interpreter teardown.
+
+    Tearing down onnxruntime, numpy and every module at exit costs ~25 ms, a sixth of a cold
+    start; a one-shot command has nothing to clean up (files are closed, writes are atomic and
+    already renamed), so it flushes its streams and hands the exit code straight to the OS.
+    """
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+    os._exit(code)

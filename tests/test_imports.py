@@ -40,9 +40,10 @@ def test_runtime_imports_no_torch_or_onnx() -> None:
 
 def test_predict_command_imports_no_torch_or_onnx() -> None:
     code = (
-        "import sys, runpy\n"
+        "import sys\n"
         "sys.argv = ['fclf-edge', 'predict', '33']\n"
-        "try:\n    runpy.run_module('fclf_edge.runtime', run_name='__main__')\n"
+        "from fclf_edge.runtime.cli import main\n"
+        "try:\n    main()\n"
         "except SystemExit:\n    pass\n"
         "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
     )
