@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 import click
@@ -10,6 +9,7 @@ import click
 from fclf_edge.runtime.cliutil import (
     EXIT_CODES_HELP,
     errors_to_exit_codes,
+    progress_bar,
     require,
     stderr_is_tty,
 )
@@ -36,17 +36,11 @@ def main(checkpoint: str, out: str, quiet: bool) -> None:
     with errors_to_exit_codes():
         require("torch", "onnx", extra="train", command="export-onnx")
         from .convert import export_checkpoint
-        from .parity import ATOL_FOR_VALIDATION
+        from .parity import ATOL_FOR_VALIDATION, PARITY_INPUTS
 
         started = time.perf_counter()
-        if stderr_is_tty() and not quiet:
-            from .parity import parity_inputs
-
-            total = len(parity_inputs(0.0))
-            with click.progressbar(length=total, label="parity gate", file=sys.stderr) as bar:
-                result = export_checkpoint(checkpoint, out, progress=bar.update)
-        else:
-            result = export_checkpoint(checkpoint, out)
+        with progress_bar(PARITY_INPUTS, "parity gate", stderr_is_tty() and not quiet) as bar:
+            result = export_checkpoint(checkpoint, out, progress=bar.update if bar else None)
         if quiet:
             return
         r = result.parity

@@ -147,9 +147,3 @@ def _check(model: onnx.ModelProto) -> None:
     except onnx.checker.ValidationError as exc:
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"the exported graph fails onnx.checker: {first}") from None
-
-
-def describe_inputs() -> str:
-    """One line on what the gate feeds both models."""
-    n = len(parity_inputs(32.0))
-    return f"{n:,} inputs (1M grid, ±100k float32 around the boundary, extremes, integers)"

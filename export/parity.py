@@ -20,6 +20,10 @@ ATOL_FOR_VALIDATION = 1e-6
 BOUNDARY_NEIGHBOURS = 100_000
 # Evenly spaced float32 points over the physical range.
 GRID_POINTS = 1_000_000
+_EXTREMES = 8
+_INTEGERS = 10_460  # -459..10000
+# How many inputs the gate compares (the length of parity_inputs(), whatever the threshold).
+PARITY_INPUTS = GRID_POINTS + 2 * BOUNDARY_NEIGHBOURS + 1 + _EXTREMES + _INTEGERS
 # Inputs per run in the gate: bounded memory, and steps for a progress bar.
 PARITY_CHUNK = 131_072
 
@@ -72,7 +76,9 @@ def parity_inputs(threshold: float) -> npt.NDArray[np.float32]:
         dtype=np.float32,
     )
     integers = np.arange(-459, 10_001, dtype=np.float32)
-    return np.concatenate([grid, neighbours, extremes, integers])
+    inputs = np.concatenate([grid, neighbours, extremes, integers])
+    assert len(extremes) == _EXTREMES and len(integers) == _INTEGERS
+    return inputs
 
 
 def check_parity(

@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from .cliutil import EXIT_CODES_HELP, errors_to_exit_codes, stderr_is_tty
+from .cliutil import EXIT_CODES_HELP, errors_to_exit_codes, progress_bar, stderr_is_tty
 from .errors import InvalidInputError, MismatchError
 
 if TYPE_CHECKING:
@@ -271,19 +271,7 @@ def verify(
         rule = CELSIUS_RULE if rule_threshold is None else threshold_rule(rule_threshold)
         classifier = _load(model)
         total = v.expected_count(low, high) if exhaustive else samples
-        if stderr_is_tty() and not quiet:
-            with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
-                report = v.verify(
-                    classifier,
-                    low=low,
-                    high=high,
-                    exhaustive=exhaustive,
-                    samples=samples,
-                    seed=seed,
-                    rule=rule,
-                    progress=bar.update,
-                )
-        else:
+        with progress_bar(total, "verifying", stderr_is_tty() and not quiet) as bar:
             report = v.verify(
                 classifier,
                 low=low,
@@ -292,6 +280,7 @@ def verify(
                 samples=samples,
                 seed=seed,
                 rule=rule,
+                progress=bar.update if bar else None,
             )
         click.echo(
             f"model      {classifier.path}\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -55,3 +56,13 @@ def require(*modules: str, extra: str, command: str) -> None:
             f"{command} needs {', '.join(missing)}, which is not installed: "
             f"pip install 'fclf-edge[{extra}]'"
         )
+
+
+@contextmanager
+def progress_bar(length: int, label: str, enabled: bool) -> Iterator[Any]:
+    """A click progress bar on stderr, or None when disabled (so callers pass no callback)."""
+    if not enabled:
+        yield None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar

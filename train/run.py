@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -10,9 +9,11 @@ import click
 import numpy as np
 import torch
 
+from fclf_edge.runtime.cliutil import progress_bar
+
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .fit import TrainResult, train
+from .fit import ProgressFn, TrainResult, train
 
 
 def run_training(
@@ -24,17 +25,18 @@ def run_training(
 
         require_matplotlib()  # fail before training, not after
     started = time.perf_counter()
-    if progress:
-        with click.progressbar(length=config.max_steps, label="training", file=sys.stderr) as bar:
+    with progress_bar(config.max_steps, "training", progress) as bar:
+        tick: ProgressFn | None = None
+        if bar is not None:
 
-            def tick(step: int, loss: float, boundary: float) -> None:
+            def update(step: int, loss: float, boundary: float) -> None:
                 bar.label = f"training  loss {loss:.3e}  boundary {boundary:.5f} °F"
                 bar.update(1)
 
-            result = train(config, progress=tick)
-            bar.update(config.max_steps)
-    else:
-        result = train(config)
+            tick = update
+        result = train(config, progress=tick)
+        if bar is not None:
+            bar.update(config.max_steps)  # converged early: fill the bar
     save_checkpoint(out, result.model, config, result.metrics, checkpoint_info(result))
     if plot is not None:
         from .plot import plot_training
