@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from .errors import FclfError
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+@contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """Yield a binary file that replaces `path` only if the block finishes without an error.
+
+    Readers see the old file or the new one, never a part; on error the temp file is removed
+    and the old file (if any) is untouched.
+    """
     target = Path(path)
     if target.is_dir():
         raise FclfError(f"cannot write {target}: it is a directory")
@@ -20,7 +28,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise FclfError(f"cannot write {target}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         # mkstemp makes the file 0600; give it the usual permissions for a shared artifact.
@@ -32,3 +40,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to `path` atomically (see `atomic_writer`)."""
+    with atomic_writer(path) as f:
+        f.write(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from ._atomic import atomic_writer
 from .cliutil import EXIT_CODES_HELP, errors_to_exit_codes, progress_bar, stderr_is_tty
 from .errors import InvalidInputError, MismatchError
 
@@ -87,8 +89,6 @@ def predict(
 ) -> None:
     with errors_to_exit_codes():
         if input_path is not None and values:
-            if values == ("-",) and input_path is None:
-                pass
             raise InvalidInputError("give values as arguments or with --input, not both")
         if values == ("-",):
             input_path, values = "-", ()
@@ -122,69 +122,58 @@ def _predict(
     on_invalid: str,
     output_path: str | None,
 ) -> None:
+    import numpy as np
+
     from .outputs import Writer
 
     where = "argument" if input_path is None else "line"
     stream: IO[bytes] | None = None
-    if input_path == "-":
-        stream = sys.stdin.buffer
-    elif input_path is not None:
-        stream = _open_input(input_path)
-    tmp_path = None
-    if output_path is not None:
-        import tempfile
-
-        directory = os.path.dirname(os.path.abspath(output_path))
+    with contextlib.ExitStack() as stack:
+        if input_path == "-":
+            stream = sys.stdin.buffer
+        elif input_path is not None:
+            stream = stack.enter_context(_open_input(input_path))
+        out = (
+            stack.enter_context(atomic_writer(output_path))
+            if output_path is not None
+            else sys.stdout.buffer
+        )
         try:
-            fd, tmp_path = tempfile.mkstemp(prefix=".fclf-", suffix=".tmp", dir=directory)
-        except OSError as exc:
-            raise InvalidInputError(f"cannot write {output_path}: {exc.strerror}") from None
-        out: IO[bytes] = os.fdopen(fd, "wb")
-    else:
-        out = sys.stdout.buffer
-    try:
-        writer = Writer(out, fmt, proba)
-        rows = skipped = 0
-        for chunk in _chunks(values, stream, column):
-            if chunk.invalid:
-                first = min(chunk.invalid)
-                if on_invalid == "error":
-                    line = int(chunk.lines[first])
-                    raise InvalidInputError(
-                        f"{where} {line}: {chunk.invalid[first]}"
-                        + (" (use --on-invalid skip to skip bad lines)" if where == "line" else ""),
-                        line=line,
-                    )
-                for i in sorted(chunk.invalid):
-                    click.echo(
-                        f"skipped {where} {int(chunk.lines[i])}: {chunk.invalid[i]}", err=True
-                    )
-                skipped += len(chunk.invalid)
-                keep = chunk.values[[i for i in range(len(chunk)) if i not in chunk.invalid]]
-            else:
-                keep = chunk.values
-            labels, probabilities = classifier.predict_batch(keep.astype(np.float32), proba=proba)
-            writer.write(chunk, labels, probabilities)
-            rows += len(chunk)
-        if rows == 0:
-            raise InvalidInputError(f"input {input_path} is empty: no values to classify")
-        writer.close()
-        if skipped:
-            click.echo(f"{skipped} of {rows} {where}s skipped", err=True)
-        if tmp_path is not None:
-            out.close()
-            os.chmod(tmp_path, 0o644)
-            os.replace(tmp_path, output_path)  # type: ignore[arg-type]
-            tmp_path = None
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, as Unix tools do.
-        _silence_stdout()
-    finally:
-        if stream is not None and input_path != "-":
-            stream.close()
-        if tmp_path is not None:
-            out.close()
-            os.unlink(tmp_path)
+            writer = Writer(out, fmt, proba)
+            rows = skipped = 0
+            for chunk in _chunks(values, stream, column):
+                valid = chunk.values
+                if chunk.invalid:
+                    first = min(chunk.invalid)
+                    if on_invalid == "error":
+                        line = int(chunk.lines[first])
+                        hint = " (use --on-invalid skip to skip bad lines)" if stream else ""
+                        raise InvalidInputError(
+                            f"{where} {line}: {chunk.invalid[first]}{hint}", line=line
+                        )
+                    for i in sorted(chunk.invalid):
+                        click.echo(
+                            f"skipped {where} {int(chunk.lines[i])}: {chunk.invalid[i]}", err=True
+                        )
+                    skipped += len(chunk.invalid)
+                    keep = np.ones(len(chunk), dtype=bool)
+                    keep[list(chunk.invalid)] = False
+                    valid = valid[keep]
+                labels, probabilities = classifier.predict_batch(
+                    valid.astype(np.float32), proba=proba
+                )
+                writer.write(chunk, labels, probabilities)
+                rows += len(chunk)
+            if rows == 0:
+                source = "stdin" if input_path == "-" else input_path
+                raise InvalidInputError(f"input {source} is empty: no values to classify")
+            writer.close()
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do.
+            _silence_stdout()
+            return
+    if skipped:
+        click.echo(f"{skipped} of {rows} {where}s skipped", err=True)
 
 
 def _open_input(path: str) -> IO[bytes]:
@@ -199,9 +188,6 @@ def _open_input(path: str) -> IO[bytes]:
 def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-
-
-import numpy as np  # noqa: E402  (after the click setup; numpy is needed by every command)
 
 
 @main.command(

@@ -55,7 +55,7 @@ def _describe(token: bytes) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def parse_tokens(tokens: list[bytes], first_line: int, where: str = "line") -> Chunk:
+def parse_tokens(tokens: list[bytes], first_line: int) -> Chunk:
     """Parse one chunk of tokens; line numbers start at `first_line`."""
     n = len(tokens)
     lines = np.arange(first_line, first_line + n, dtype=np.int64)
