@@ -49,7 +49,10 @@ def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
     """
     if isinstance(values, (float, int)) and not isinstance(values, bool):
         # Fast path for the common single-value call: no array round trip for the checks.
-        reason = problem_with(float(values))
+        try:
+            reason = problem_with(float(values))
+        except OverflowError:  # an int beyond any float
+            reason = "overflows float32 (|value| > 3.4e38)"
         if reason is not None:
             raise InvalidInputError(f"value {values!r} {reason}", index=0, value=values)
         return np.array([values], dtype=np.float32), True
@@ -74,6 +77,17 @@ def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
     elif array.ndim > 1:
         raise InvalidInputError(f"expected shape (n,) or (n, 1), got {array.shape}")
     array = array.reshape(-1)
+    if array.dtype.kind == "O" and _first_non_number(array) is None:
+        # All real numbers, yet numpy kept objects: ints beyond int64. Convert one by one.
+        converted = []
+        for i, item in enumerate(array.tolist()):
+            try:
+                converted.append(float(item))
+            except OverflowError:
+                raise InvalidInputError(
+                    f"value at index {i} overflows float32 (|value| > 3.4e38)", index=i
+                ) from None
+        array = np.array(converted, dtype=np.float64)
     if array.dtype.kind not in "iuf":
         index = _first_non_number(array)
         shown = array[index] if index is not None else array.dtype

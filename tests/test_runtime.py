@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fclf_edge.runtime import (
     DEFAULT_MODEL_PATH,
@@ -76,6 +80,8 @@ def test_proba_is_monotone_and_crosses_half_at_the_boundary(clf: Classifier) -> 
         (float("inf"), 0),
         (-459.68, 0),
         (1e39, 0),
+        (10**400, 0),
+        ([1.0, 10**400], 1),
         ([1.0, 2.0, float("nan")], 2),
         ([1.0, -1e39], 1),
         (np.array([1.0, 2.0, -500.0]), 2),
@@ -86,11 +92,12 @@ def test_proba_is_monotone_and_crosses_half_at_the_boundary(clf: Classifier) -> 
     ],
 )
 def test_invalid_values_name_the_first_bad_index(
-    clf: Classifier, values: object, index: int
+    clf: Classifier, values: object, index: int | None
 ) -> None:
     with pytest.raises(InvalidInputError) as info:
         clf.predict(values)  # type: ignore[call-overload]
-    assert info.value.index == index
+    if index is not None:
+        assert info.value.index == index
     assert isinstance(info.value, FclfError) and isinstance(info.value, ValueError)
 
 
@@ -164,3 +171,30 @@ def test_unreadable_model_is_a_model_error(
     monkeypatch.setattr(Path, "read_bytes", denied)
     with pytest.raises(ModelError, match="permission denied"):
         Classifier(onnx_path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.floats(), st.integers(min_value=-(10**40), max_value=10**40)), max_size=8)
+)
+def test_any_numbers_give_labels_or_the_first_bad_index(values: list[float]) -> None:
+    clf = _shared()
+    limit = float(np.finfo(np.float32).max)
+
+    def valid(v: float) -> bool:
+        f = float(v)
+        return math.isfinite(f) and abs(f) <= limit and np.float32(f) >= np.float32(-459.67)
+
+    bad = next((i for i, v in enumerate(values) if not valid(v)), None)
+    if bad is None:
+        labels = clf.predict(values)
+        assert labels.tolist() == [int(np.float32(float(v)) > 32) for v in values]
+    else:
+        with pytest.raises(InvalidInputError) as info:
+            clf.predict(values)
+        assert info.value.index == bad
+
+
+@functools.cache
+def _shared() -> Classifier:
+    return Classifier()
