@@ -10,7 +10,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ._atomic import atomic_writer
 from .cliutil import EXIT_CODES_HELP, errors_to_exit_codes, progress_bar, stderr_is_tty
 from .errors import InvalidInputError, MismatchError
 
@@ -133,11 +132,11 @@ def _predict(
             stream = sys.stdin.buffer
         elif input_path is not None:
             stream = stack.enter_context(_open_input(input_path))
-        out = (
-            stack.enter_context(atomic_writer(output_path))
-            if output_path is not None
-            else sys.stdout.buffer
-        )
+        out: IO[bytes] = sys.stdout.buffer
+        if output_path is not None:
+            from ._atomic import atomic_writer  # imports tempfile: only when --output is used
+
+            out = stack.enter_context(atomic_writer(output_path))
         try:
             writer = Writer(out, fmt, proba)
             rows = skipped = 0

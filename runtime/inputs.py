@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,13 +37,24 @@ _ALLOWED = b"0123456789+-.eE \t\r\n"
 CHUNK_LINES = 1 << 18
 
 
-@dataclass
 class Chunk:
-    """Consecutive input rows: their 1-based line numbers, values, and the invalid ones."""
+    """Consecutive input rows: their 1-based line numbers, values, and the invalid ones.
 
-    lines: npt.NDArray[np.int64]
-    values: npt.NDArray[np.float64]  # NaN where invalid
-    invalid: dict[int, str] = field(default_factory=dict)  # position in chunk -> reason
+    A plain class rather than a dataclass: `dataclasses` would be one more import on the
+    start-up path of every `fclf-edge predict`.
+    """
+
+    __slots__ = ("lines", "values", "invalid")
+
+    def __init__(
+        self,
+        lines: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],  # NaN where invalid
+        invalid: dict[int, str],  # position in chunk -> reason
+    ) -> None:
+        self.lines = lines
+        self.values = values
+        self.invalid = invalid
 
     def __len__(self) -> int:
         return len(self.lines)
