@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import venv
@@ -61,63 +60,45 @@ def test_torch_free_venv(tmp_path: Path) -> None:
     """`pip install .` with no extras gives a working fclf-edge and no torch."""
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
+    bin_dir = env_dir / "bin"
     env = {k: v for k, v in cli_env().items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), str(ROOT)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        cwd=tmp_path,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
-    run = subprocess.run(
-        [str(env_dir / "bin" / "fclf-edge"), "predict", "33", "32"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert (run.returncode, run.stdout) == (0, "1\n0\n"), run.stderr
-    for module in ("torch", "onnx"):
-        probe = subprocess.run(
-            [str(python), "-c", f"import {module}"],
+
+    def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(bin_dir / args[0]), *args[1:]],
             capture_output=True,
             text=True,
             env=env,
-            timeout=120,
+            timeout=timeout,
             cwd=tmp_path,
         )
-        assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr
-    freeze = subprocess.run(
-        [str(python), "-m", "pip", "list", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+
+    install = run(
+        "python",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "-c",
+        str(ROOT / "constraints.txt"),
+        str(ROOT),
+        timeout=900,
     )
-    names = {p["name"].lower() for p in json.loads(freeze.stdout)}
+    assert install.returncode == 0, install.stdout + install.stderr
+    predict = run("fclf-edge", "predict", "33", "32")
+    assert (predict.returncode, predict.stdout) == (0, "1\n0\n"), predict.stderr
+    for module in ("torch", "onnx"):
+        probe = run("python", "-c", f"import {module}")
+        assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr
+    names = {
+        p["name"].lower()
+        for p in json.loads(run("python", "-m", "pip", "list", "--format", "json").stdout)
+    }
     assert {"numpy", "onnxruntime", "click", "fclf-edge"} <= names
     assert not names & {"torch", "onnx", "onnxscript"}
-    info = subprocess.run(
-        [str(env_dir / "bin" / "fclf-edge"), "verify", "--samples", "100000"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert info.returncode == 0 and "mismatches 0" in info.stdout, info.stderr
-    assert os.path.exists(env_dir / "bin" / "train-model")  # installed, needs the extra to run
-    no_torch = subprocess.run(
-        [str(env_dir / "bin" / "train-model"), "--out", str(tmp_path / "m.pt")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    verify = run("fclf-edge", "verify", "--samples", "100000")
+    assert verify.returncode == 0 and "mismatches 0" in verify.stdout, verify.stderr
+    # train-model is installed too, but needs the 'train' extra: exit 5 and the install command.
+    no_torch = run("train-model", "--out", str(tmp_path / "m.pt"))
     assert no_torch.returncode == 5, no_torch.stderr
     assert "pip install 'fclf-edge[train]'" in no_torch.stderr
