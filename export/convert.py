@@ -78,7 +78,9 @@ def model_metadata(checkpoint: Checkpoint, opset: int) -> dict[str, str]:
         K.training_summary: json.dumps(
             {
                 **summary,
-                "fit_boundary": info.get("fit_boundary"),
+                # Rounded: the last bits of a float64 fit depend on the CPU's summation order,
+                # and the file should not (the bundled model is compared byte for byte).
+                "fit_boundary": round(float(info.get("fit_boundary", float("nan"))), 6),
                 "steps": info.get("steps"),
                 "objective": config.objective,
                 "device": info.get("device"),
