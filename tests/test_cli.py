@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from fclf_edge.export.cli import main as export_main
 from fclf_edge.runtime.cli import main as edge
 from fclf_edge.train.cli import main as train_main
 
-from .conftest import cli_env
+from .conftest import CUDA_SKIP_REASON, cli_env
 
 
 def run(args: list[str], stdin: str | bytes | None = None) -> tuple[int, str, str]:
@@ -192,11 +193,12 @@ def test_train_and_export_errors(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available(),
+    reason="CUDA is present here, so 'CUDA unavailable' cannot be shown (test_train_model_on_cuda "
+    "covers this machine)",
+)
 def test_cuda_unavailable_exit_code(tmp_path: Path) -> None:
-    import torch
-
-    if torch.cuda.is_available():
-        pytest.skip("CUDA is present here: the unavailable path cannot be shown")
     result = CliRunner().invoke(train_main, ["--device", "cuda", "--out", str(tmp_path / "x.pt")])
     assert result.exit_code == 4
     assert "CUDA is not available" in result.output
@@ -241,3 +243,26 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     )
     assert proc.stdout == "1\n1\n"
     assert "Traceback" not in proc.stderr and "Error" not in proc.stderr
+
+
+def test_auto_device_says_which_device_it_used(tmp_path: Path) -> None:
+    result = CliRunner().invoke(train_main, ["--out", str(tmp_path / "m.pt")])
+    assert result.exit_code == 0, result.output
+    if torch.cuda.is_available():
+        assert "cuda" in result.output and "CUDA available" in result.output
+    else:
+        assert "device          cpu (chosen by --device auto: no CUDA on this machine)" in (
+            result.output
+        )
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason=CUDA_SKIP_REASON)
+def test_train_model_on_cuda(tmp_path: Path) -> None:
+    result = CliRunner().invoke(train_main, ["--device", "cuda", "--out", str(tmp_path / "g.pt")])
+    assert result.exit_code == 0, result.output
+    assert "device          cuda" in result.output and "boundary -b/w 32.0" in result.output
+    exported = CliRunner().invoke(
+        export_main, [str(tmp_path / "g.pt"), "--out", str(tmp_path / "g.onnx")]
+    )
+    assert exported.exit_code == 0, exported.output
