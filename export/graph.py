@@ -29,15 +29,14 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from fclf_edge.runtime.metadata import INPUT_NAME, LABEL_OUTPUT, PROBABILITY_OUTPUT
+
 # Opset 17 (onnxruntime >= 1.12, 2022) has every op used here with unchanged semantics since
 # opset 13; IR version 8 is what that generation of runtimes and the C/C++/C#/Java/JS bindings
 # read. Newer values would only lock out older devices.
 DEFAULT_ONNX_OPSET = 17
 ONNX_IR_VERSION = 8
 
-INPUT_NAME = "fahrenheit"
-PROBABILITY_OUTPUT = "probability"
-LABEL_OUTPUT = "label"
 BATCH_DIM = "batch"
 GRAPH_NAME = "fahrenheit_above_freezing"
 

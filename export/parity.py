@@ -10,8 +10,7 @@ import numpy.typing as npt
 import torch
 
 from fclf_edge.runtime.floats import DOMAIN_HIGH, DOMAIN_LOW, from_ordinal, to_ordinal
-
-from .graph import INPUT_NAME, LABEL_OUTPUT, PROBABILITY_OUTPUT
+from fclf_edge.runtime.metadata import INPUT_NAME, LABEL_OUTPUT, PROBABILITY_OUTPUT
 
 # Largest tolerated |p_torch − p_onnxruntime|. Both compute one float32 sigmoid of the same
 # float32 logit; different sigmoid kernels differ by a few ulps (~1e-7) at most.

@@ -11,6 +11,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .errors import ModelError
+from .metadata import INPUT_NAME, LABEL_OUTPUT, PROBABILITY_OUTPUT
 from .metadata import METADATA_KEYS as K
 from .validate import as_batch
 
@@ -19,9 +20,6 @@ if TYPE_CHECKING:
 
     from .validate import Values
 
-INPUT_NAME = "fahrenheit"
-LABEL_OUTPUT = "label"
-PROBABILITY_OUTPUT = "probability"
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "fahrenheit.onnx"
 
 _EXPECTED = (

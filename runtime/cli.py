@@ -242,7 +242,7 @@ def verify(
 ) -> None:
     with errors_to_exit_codes():
         from . import verify as v
-        from .floats import DOMAIN_HIGH, DOMAIN_LOW
+        from .floats import DOMAIN_HIGH, DOMAIN_LOW, count_floats
         from .formula import CELSIUS_RULE, threshold_rule
         from .validate import problem_with
 
@@ -255,7 +255,7 @@ def verify(
             raise InvalidInputError(f"--range: LO {low} is above HI {high}")
         rule = CELSIUS_RULE if rule_threshold is None else threshold_rule(rule_threshold)
         classifier = _load(model)
-        total = v.expected_count(low, high) if exhaustive else samples
+        total = count_floats(low, high) if exhaustive else samples
         with progress_bar(total, "verifying", stderr_is_tty() and not quiet) as bar:
             report = v.verify(
                 classifier,

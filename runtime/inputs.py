@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InvalidInputError
-from .validate import first_invalid, problem_with
+from .validate import invalid_mask, problem_with
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -85,11 +85,8 @@ def parse_tokens(tokens: list[bytes], first_line: int) -> Chunk:
                 values[i] = np.nan
                 stripped = token.strip(b" \t\r")
                 invalid[i] = "empty line" if not stripped else f"{_describe(token)} is not a number"
-    bad = first_invalid(values)
-    if bad is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            mask = ~(np.isfinite(values) & (np.abs(values) <= np.finfo(np.float32).max))
-            mask |= values.astype(np.float32) < np.float32(-459.67)
+    mask = invalid_mask(values)  # NaN placeholders of unparsable lines are in it, already named
+    if mask.any():
         for i in np.flatnonzero(mask).tolist():
             if i not in invalid:
                 invalid[i] = f"{_describe(tokens[i])} {problem_with(float(values[i]))}"

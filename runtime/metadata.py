@@ -1,8 +1,13 @@
-"""Names of the metadata_props an fclf-edge ONNX file carries (shared by export and runtime)."""
+"""Names an fclf-edge ONNX file carries: input, outputs, metadata_props (export and runtime)."""
 
 from __future__ import annotations
 
 from typing import Final
+
+# The graph's interface, shared by the exporter that writes it and the runtime that checks it.
+INPUT_NAME: Final = "fahrenheit"
+PROBABILITY_OUTPUT: Final = "probability"
+LABEL_OUTPUT: Final = "label"
 
 
 class METADATA_KEYS:  # noqa: N801 - a namespace of constants, used as K.units

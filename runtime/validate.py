@@ -31,14 +31,18 @@ def problem_with(value: float) -> str | None:
     return None
 
 
+def invalid_mask(values: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
+    """True where a float (any float dtype) is not a valid °F input; `problem_with` says why."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        ok: npt.NDArray[np.bool_] = np.isfinite(values) & (np.abs(values) <= FLOAT32_MAX)
+        ok &= values.astype(np.float32) >= DOMAIN_LOW
+    return ~ok
+
+
 def first_invalid(values: npt.NDArray[np.floating]) -> int | None:
     """Index of the first invalid value in a float array (any float dtype), or None."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        ok = np.isfinite(values) & (np.abs(values) <= FLOAT32_MAX)
-        ok &= values.astype(np.float32) >= DOMAIN_LOW
-    if ok.all():
-        return None
-    return int(np.argmin(ok))
+    bad = invalid_mask(values)
+    return int(np.argmax(bad)) if bad.any() else None
 
 
 def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .classifier import Classifier
-from .floats import DOMAIN_HIGH, DOMAIN_LOW, count_floats, float_range, from_ordinal, to_ordinal
+from .floats import DOMAIN_HIGH, DOMAIN_LOW, float_range, from_ordinal, to_ordinal
 from .formula import CELSIUS_RULE, Rule
 
 if TYPE_CHECKING:
@@ -135,8 +135,3 @@ def verify(
             collect(future.result())
     report.seconds = time.perf_counter() - started
     return report
-
-
-def expected_count(low: float, high: float) -> int:
-    """How many values an exhaustive walk of [low, high] checks."""
-    return count_floats(low, high)
