@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import peers  # noqa: E402
+from sections import keep_sections  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -600,7 +601,9 @@ def main() -> None:
             print(f"{name}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     text = report(data, args)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "benchmarks.md").write_text(text)
+    md = args.out_dir / "benchmarks.md"
+    # Sections owned by other bench scripts (bench/sections.py) survive the rewrite.
+    md.write_text(keep_sections(md.read_text() if md.exists() else "", text))
     (args.out_dir / "benchmarks.json").write_text(json.dumps(to_json(data), indent=2) + "\n")
     print(text)
 
