@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,17 +44,19 @@ class Chunk:
     start-up path of every `fclf-edge predict`.
     """
 
-    __slots__ = ("lines", "values", "invalid")
+    __slots__ = ("lines", "values", "invalid", "extra")
 
     def __init__(
         self,
         lines: npt.NDArray[np.int64],
         values: npt.NDArray[np.float64],  # NaN where invalid
         invalid: dict[int, str],  # position in chunk -> reason
+        extra: dict[str, list[str | None]] | None = None,  # column -> raw text per row
     ) -> None:
         self.lines = lines
         self.values = values
         self.invalid = invalid
+        self.extra = {} if extra is None else extra
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -144,21 +146,87 @@ def _reject_csv(tokens: list[bytes], first_line: int) -> None:
 
 
 def chunks_from_csv(
-    stream: IO[bytes], column: str, chunk_lines: int = CHUNK_LINES
+    stream: IO[bytes],
+    column: str,
+    extra: Sequence[str] = (),
+    chunk_lines: int = CHUNK_LINES,
 ) -> Iterator[Chunk]:
-    """A CSV column, by header NAME or 0-based INDEX; a header row is detected and skipped."""
+    """Read one CSV column as temperatures, and other columns as raw text, in chunks.
+
+    Args:
+        stream: a binary stream (a file opened "rb", `sys.stdin.buffer`); never closed here.
+        column: the temperature column, by header NAME or 0-based INDEX. By index, the first
+            row is a header when its cell in that column is not a number.
+        extra: more columns (NAME, or INDEX) whose raw text each chunk carries in
+            `Chunk.extra[name]`, one entry per row; None where a row is too short to have it.
+
+    Yields:
+        `Chunk`s: `.lines` (1-based line numbers), `.values` (float64, NaN where invalid),
+        `.invalid` (position in chunk -> reason), `.extra` (column -> list of str | None).
+
+    Raises:
+        InvalidInputError: the column or an extra column is not in the header row (or out of
+            range), or the stream is not readable CSV (the message names the line).
+    """
     import csv  # CSV input only: keep it off the start-up path
     import io
 
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
     try:
-        yield from _csv_chunks(csv.reader(text), column, chunk_lines)
+        yield from _csv_chunks(csv.reader(text), column, tuple(extra), chunk_lines)
     finally:
         # Hand the byte stream back: the wrapper would otherwise close it (stdin included).
         text.detach()
 
 
-def _csv_chunks(reader: Any, column: str, chunk_lines: int) -> Iterator[Chunk]:
+def chunks_from_stream(
+    stream: IO[bytes],
+    column: str | None = None,
+    *,
+    extra: Sequence[str] = (),
+    input_format: str = "auto",
+    chunk_lines: int = CHUNK_LINES,
+) -> Iterator[Chunk]:
+    """Read temperatures (and raw `extra` columns) from any supported input, in chunks.
+
+    The entry point for every file reader (predict, training): it picks the reader for the
+    input's kind, so callers get each format the runtime learns to read.
+
+    Args:
+        stream: a binary stream; never closed here.
+        column: the temperature column (NAME or 0-based INDEX); None for one value per line.
+        extra: more columns whose raw text each chunk carries in `Chunk.extra` (needs `column`).
+        input_format: "auto" (CSV when a column is given, else lines), "lines" or "csv".
+
+    Raises:
+        InvalidInputError: as `chunks_from_csv` and `chunks_from_lines`.
+    """
+    if input_format not in ("auto", "lines", "csv"):
+        raise InvalidInputError(f"unknown input format {input_format!r}")
+    if column is None or input_format == "lines":
+        if extra:
+            raise InvalidInputError("extra columns need a column-based input (--column)")
+        return chunks_from_lines(stream, chunk_lines)
+    return chunks_from_csv(stream, column, extra, chunk_lines)
+
+
+def _column_index(spec: str, first: list[str], header: list[str], what: str) -> int:
+    """The position of column `spec` (NAME or 0-based INDEX) given the first row."""
+    if spec.lstrip("-").isdigit():
+        index = int(spec)
+        if not 0 <= index < len(first):
+            raise InvalidInputError(
+                f"{what} {spec}: line 1 has {len(first)} columns (indexes are 0-based)"
+            )
+        return index
+    if spec not in header:
+        raise InvalidInputError(f"{what} {spec!r}: not in the header row {header}")
+    return header.index(spec)
+
+
+def _csv_chunks(
+    reader: Any, column: str, extra: tuple[str, ...], chunk_lines: int
+) -> Iterator[Chunk]:
     import csv
 
     try:
@@ -167,47 +235,57 @@ def _csv_chunks(reader: Any, column: str, chunk_lines: int) -> Iterator[Chunk]:
         raise InvalidInputError(f"line 1: cannot read CSV ({exc})") from None
     if first is None:
         return
-    by_index = column.lstrip("-").isdigit()
     header = [cell.strip() for cell in first]
-    if by_index:
-        index = int(column)
-        if not 0 <= index < len(first):
-            raise InvalidInputError(
-                f"--column {column}: line 1 has {len(first)} columns (indexes are 0-based)"
-            )
-        # A header is a first row whose cell in that column is not a number.
-        has_header = _number().fullmatch(first[index].encode()) is None
-    else:
-        if column not in header:
-            raise InvalidInputError(f"--column {column!r}: not in the header row {header}")
-        index, has_header = header.index(column), True
+    index = _column_index(column, first, header, "--column")
+    # A header is a first row whose cell in that column is not a number.
+    has_header = (
+        not column.lstrip("-").isdigit() or _number().fullmatch(first[index].encode()) is None
+    )
+    if not has_header and any(not name.lstrip("-").isdigit() for name in extra):
+        raise InvalidInputError(
+            f"columns {list(extra)}: the input has no header row; name columns by INDEX"
+        )
+    extra_index = [_column_index(name, first, header, "column") for name in extra]
 
     rows: list[bytes] = []
+    extras: list[list[str | None]] = [[] for _ in extra]
     start_line = 2 if has_header else 1
     line = start_line - 1
+    records = reader if has_header else _prepend(first, reader)
     if not has_header:
-        rows.append(first[index].encode())
-        line = 1
+        line = 0
     try:
-        for record in reader:
+        for record in records:
             line += 1
-            if len(record) <= index:
+            n = len(record)
+            if n <= index:
                 rows.append(b"\0missing")  # never parses: reported as a missing column
             else:
                 rows.append(record[index].encode("utf-8"))
+            for values, i in zip(extras, extra_index, strict=True):
+                values.append(record[i] if i < n else None)
             if len(rows) >= chunk_lines:
-                yield _csv_chunk(rows, start_line)
+                yield _csv_chunk(rows, start_line, extra, extras)
                 start_line += len(rows)
                 rows = []
+                extras = [[] for _ in extra]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidInputError(f"line {line + 1}: cannot read CSV ({exc})") from None
     if rows:
-        yield _csv_chunk(rows, start_line)
+        yield _csv_chunk(rows, start_line, extra, extras)
 
 
-def _csv_chunk(rows: list[bytes], start_line: int) -> Chunk:
+def _prepend(first: list[str], rest: Iterator[list[str]]) -> Iterator[list[str]]:
+    yield first
+    yield from rest
+
+
+def _csv_chunk(
+    rows: list[bytes], start_line: int, extra: tuple[str, ...], extras: list[list[str | None]]
+) -> Chunk:
     chunk = parse_tokens(rows, start_line)
     for i, token in enumerate(rows):
         if token == b"\0missing":
             chunk.invalid[i] = "the row has no such column"
+    chunk.extra = dict(zip(extra, extras, strict=True))
     return chunk

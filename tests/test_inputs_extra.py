@@ -1,0 +1,54 @@
+"""The reader API that training shares with predict: one parsed column plus raw extra columns."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from fclf_edge.runtime import InvalidInputError
+from fclf_edge.runtime.inputs import chunks_from_csv
+
+
+def test_extra_columns_come_back_as_raw_text() -> None:
+    data = b"temp_f,label,city\n33,1,Oslo\nabc,0,Rome\n32,0\n"
+    chunks = list(chunks_from_csv(io.BytesIO(data), "temp_f", extra=("label", "city")))
+    assert len(chunks) == 1
+    chunk = chunks[0]
+    assert chunk.lines.tolist() == [2, 3, 4]
+    assert chunk.values[0] == 33.0 and chunk.values[2] == 32.0
+    assert set(chunk.invalid) == {1}
+    assert chunk.extra == {"label": ["1", "0", "0"], "city": ["Oslo", "Rome", None]}
+
+
+def test_extra_columns_by_index_without_header() -> None:
+    data = b"33,1\n32,0\n"
+    (chunk,) = chunks_from_csv(io.BytesIO(data), "0", extra=("1",))
+    assert chunk.lines.tolist() == [1, 2]
+    assert chunk.extra == {"1": ["1", "0"]}
+
+
+def test_extra_columns_are_split_with_the_chunks() -> None:
+    data = b"f,label\n" + b"".join(b"%d,%d\n" % (i, i % 2) for i in range(10))
+    chunks = list(chunks_from_csv(io.BytesIO(data), "f", extra=("label",), chunk_lines=4))
+    assert [len(c) for c in chunks] == [4, 4, 2]
+    assert [c.extra["label"] for c in chunks] == [["0", "1"] * 2, ["0", "1"] * 2, ["0", "1"]]
+
+
+def test_missing_extra_column_is_named() -> None:
+    with pytest.raises(InvalidInputError, match="'label'"):
+        list(chunks_from_csv(io.BytesIO(b"f,city\n33,Oslo\n"), "f", extra=("label",)))
+
+
+def test_extra_by_name_needs_a_header() -> None:
+    with pytest.raises(InvalidInputError, match="no header"):
+        list(chunks_from_csv(io.BytesIO(b"33,1\n"), "0", extra=("label",)))
+
+
+def test_chunks_from_stream_picks_the_reader() -> None:
+    from fclf_edge.runtime.inputs import chunks_from_stream
+
+    (chunk,) = chunks_from_stream(io.BytesIO(b"f,label\n33,1\n"), "f", extra=("label",))
+    assert chunk.values.tolist() == [33.0] and chunk.extra == {"label": ["1"]}
+    (chunk,) = chunks_from_stream(io.BytesIO(b"33\n32\n"))
+    assert chunk.values.tolist() == [33.0, 32.0] and chunk.extra == {}
