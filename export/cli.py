@@ -16,7 +16,11 @@ from fclf_edge.runtime.cliutil import (
 
 
 @click.command(
-    help="Convert a train-model checkpoint to a self-describing ONNX model.\n\n"
+    help="Convert a train-model checkpoint, or the state_dict of a one-input Linear model, to "
+    "a self-describing ONNX model with torch.onnx.export.\n\n"
+    "Accepted state_dict spellings: linear.weight/linear.bias (a module with self.linear = "
+    "nn.Linear(1, 1)), weight/bias (nn.Linear(1, 1)), 0.weight/0.bias (nn.Sequential(nn.Linear"
+    "(1, 1), nn.Sigmoid())); a whole pickled model is refused (exit 3).\n\n"
     "Before writing, PyTorch and onnxruntime are run on over a million inputs; any label "
     "difference, or a probability difference above the ATOL, fails the export with exit code 1 "
     "and writes nothing.\n\n" + EXIT_CODES_HELP,
@@ -30,8 +34,14 @@ from fclf_edge.runtime.cliutil import (
     show_default=True,
     help="ONNX file to write (atomically, only after the parity gate passes).",
 )
+@click.option(
+    "--ort",
+    is_flag=True,
+    help="Also write OUT with the .ort suffix (ORT format, for onnxruntime's minimal builds) "
+    "and its .required_operators.config, through onnxruntime's converter.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def main(checkpoint: str, out: str, quiet: bool) -> None:
+def main(checkpoint: str, out: str, ort: bool, quiet: bool) -> None:
     """CHECKPOINT defaults to model.pt, train-model's default output."""
     with errors_to_exit_codes():
         require("torch", "onnx", extra="train", command="export-onnx")
@@ -40,7 +50,9 @@ def main(checkpoint: str, out: str, quiet: bool) -> None:
 
         started = time.perf_counter()
         with progress_bar(PARITY_INPUTS, "parity gate", stderr_is_tty() and not quiet) as bar:
-            result = export_checkpoint(checkpoint, out, progress=bar.update if bar else None)
+            result = export_checkpoint(
+                checkpoint, out, ort=ort, progress=bar.update if bar else None
+            )
         if quiet:
             return
         r = result.parity
@@ -51,9 +63,15 @@ def main(checkpoint: str, out: str, quiet: bool) -> None:
                     f"wrote           {result.path} ({result.size} bytes, opset {m['opset']})",
                     f"model           boundary {m['boundary_fahrenheit']} °F, "
                     f"weight {m['weight']}, bias {m['bias']}",
+                    *([f"source          {m['source_model']}"] if "source_model" in m else []),
                     f"parity gate     {r.inputs:,} inputs: {r.label_mismatches} label mismatches, "
                     f"max |p_torch - p_onnx| {r.max_abs_diff:.3g} "
                     f"(ATOL {ATOL_FOR_VALIDATION:g}): passed",
+                    *(
+                        [f"ort             {result.ort_path} (+ .required_operators.config)"]
+                        if result.ort_path
+                        else []
+                    ),
                     f"time            {time.perf_counter() - started:.2f} s",
                 ]
             )

@@ -1,4 +1,4 @@
-"""export-onnx: checkpoint -> validated, self-describing ONNX file."""
+"""export-onnx: a checkpoint or a user's Linear state_dict -> validated, self-describing ONNX."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 import onnx
 import torch
 
 from fclf_edge.runtime._atomic import atomic_write_bytes
 from fclf_edge.runtime.errors import MismatchError, ModelError
+from fclf_edge.runtime.floats import DOMAIN_HIGH, DOMAIN_LOW
 from fclf_edge.runtime.metadata import METADATA_KEYS as K
-from fclf_edge.train.checkpoint import Checkpoint, load_checkpoint
+from fclf_edge.train.checkpoint import Checkpoint, checkpoint_from_payload, read_payload
 
-from .graph import DEFAULT_ONNX_OPSET, build_model, set_metadata
+from .edge import DEFAULT_ONNX_OPSET, check, export_module, set_metadata
+from .linear import LinearModel, is_linear_state_dict, linear_from_state_dict
 from .parity import (
     ATOL_FOR_VALIDATION,
     ParityReport,
@@ -29,12 +32,23 @@ from .parity import (
 
 @dataclass
 class ExportResult:
-    """The written file and the gate's findings."""
+    """The written file(s) and the gate's findings."""
 
     path: Path
     parity: ParityReport
     metadata: dict[str, str]
     size: int
+    ort_path: Path | None = None
+
+
+@dataclass
+class ExportSource:
+    """What to export: the module, the gate's reference, its boundary and its metadata."""
+
+    module: torch.nn.Module
+    reference: torch.nn.Module
+    boundary: float
+    metadata: dict[str, str]
 
 
 def _package_version() -> str:
@@ -44,15 +58,25 @@ def _package_version() -> str:
         return "unknown"
 
 
+def _versions() -> dict[str, str]:
+    return {
+        K.torch_version: str(torch.__version__),
+        K.onnx_version: onnx.__version__,
+        K.fclf_edge_version: _package_version(),
+    }
+
+
 def model_metadata(checkpoint: Checkpoint, opset: int) -> dict[str, str]:
     """Everything a device needs to know about the model, as strings (metadata_props)."""
     model, config, info = checkpoint.model, checkpoint.config, checkpoint.info
     threshold = float(model.threshold.item())
     scale = float(model.scale.item())
-    if config.rule_threshold is None:
+    if config.rule_threshold is None and not info.get("training_file"):
         meaning = "1 = above freezing: Celsius (F - 32) / 1.8 > 0; 0 = at or below freezing"
-    else:
+    elif config.rule_threshold is not None:
         meaning = f"1 = F > {config.rule_threshold:g}; 0 otherwise"
+    else:
+        meaning = f"1 = F > {threshold!r} (learned from labelled readings); 0 otherwise"
     summary = {
         key: checkpoint.metrics[key]
         for key in (
@@ -60,10 +84,11 @@ def model_metadata(checkpoint: Checkpoint, opset: int) -> dict[str, str]:
             "integers_accuracy",
             "grid_1m_accuracy",
             "train_accuracy",
+            "holdout_accuracy",
         )
         if key in checkpoint.metrics
     }
-    return {
+    metadata = {
         K.units: "input fahrenheit: degrees Fahrenheit, float32, shape [batch]",
         K.label_meaning: meaning,
         K.probability_meaning: "sigmoid(scale * (fahrenheit - threshold)); 0.5 at the boundary",
@@ -88,10 +113,52 @@ def model_metadata(checkpoint: Checkpoint, opset: int) -> dict[str, str]:
             sort_keys=True,
         ),
         K.opset: str(opset),
-        K.torch_version: str(info.get("torch_version", torch.__version__)),
-        K.onnx_version: onnx.__version__,
-        K.fclf_edge_version: _package_version(),
+        **_versions(),
     }
+    if info.get("torch_version"):
+        metadata[K.torch_version] = str(info["torch_version"])
+    if info.get("training_file"):
+        # Which file it learned from: name (never a path), sha256, rows, columns.
+        metadata[K.training_file] = json.dumps(info["training_file"], sort_keys=True)
+    return metadata
+
+
+def linear_metadata(linear: LinearModel, name: str, opset: int) -> dict[str, str]:
+    """Metadata for a user's Linear model: its own weights, boundary and decision."""
+    return {
+        K.units: "input fahrenheit: degrees Fahrenheit, float32, shape [batch]",
+        K.label_meaning: linear.label_meaning,
+        K.probability_meaning: "sigmoid(weight * fahrenheit + bias), the model's own output",
+        K.boundary: repr(linear.boundary),
+        K.weight: repr(linear.weight),
+        K.bias: repr(linear.bias),
+        K.source_model: f"{linear.spelling}, state_dict {name}",
+        K.training_data: "unknown: a user's Linear(1, 1) state_dict, exported as its author "
+        "wrote it (not trained or refined by fclf-edge)",
+        K.opset: str(opset),
+        **_versions(),
+    }
+
+
+def load_source(path: str | os.PathLike[str], opset: int) -> ExportSource:
+    """Read CHECKPOINT (never unpickling code) and say what will be exported."""
+    p = Path(path)
+    payload = read_payload(p)
+    if is_linear_state_dict(payload):
+        linear = linear_from_state_dict(payload, str(p))
+        return ExportSource(
+            linear.export, linear.reference, linear.boundary, linear_metadata(linear, p.name, opset)
+        )
+    if isinstance(payload, dict) and "format" not in payload and payload:
+        raise ModelError(
+            f"{p} is neither an fclf-edge checkpoint nor a state_dict of tensors "
+            "(keys: " + ", ".join(sorted(map(str, payload))[:6]) + ")"
+        )
+    checkpoint = checkpoint_from_payload(payload, p)
+    model = checkpoint.model.eval()
+    return ExportSource(
+        model, model, float(model.threshold.item()), model_metadata(checkpoint, opset)
+    )
 
 
 def export_checkpoint(
@@ -102,30 +169,32 @@ def export_checkpoint(
     atol: float = ATOL_FOR_VALIDATION,
     progress: Callable[[int], None] | None = None,
     onnx_transform: Callable[[onnx.ModelProto], None] | None = None,
+    ort: bool = False,
 ) -> ExportResult:
     """Export a checkpoint to ONNX; write it only if it passes the checker and the parity gate.
 
     `onnx_transform` edits the graph before the gate; it exists so tests can show that a
     perturbed graph is caught. Raises MismatchError (nothing written) when parity fails.
+    With `ort`, also writes the ORT-format model beside it (see `fclf_edge.export.ort_format`).
     """
-    checkpoint = load_checkpoint(checkpoint_path)
-    torch_model = checkpoint.model.eval()
-    metadata = model_metadata(checkpoint, opset)
-    model = build_model(
-        float(torch_model.scale.item()), float(torch_model.threshold.item()), metadata, opset
-    )
+    source = load_source(checkpoint_path, opset)
+    model = export_module(source.module, opset)
     if onnx_transform is not None:
         onnx_transform(model)
-    _check(model)
+    check(model)
 
-    inputs = parity_inputs(float(torch_model.threshold.item()))
+    # Centre the boundary neighbours on the model's boundary, or on the nearer end of the
+    # physical range when a user's model puts it outside (or beyond float32).
+    centre = float(np.clip(source.boundary, float(DOMAIN_LOW), float(DOMAIN_HIGH)))
+    inputs = parity_inputs(centre)
     report = check_parity(
-        torch_model, onnxruntime_runner(model.SerializeToString()), inputs, atol, progress
+        source.reference, onnxruntime_runner(model.SerializeToString()), inputs, atol, progress
     )
     if not report.passed:
         raise MismatchError(
             "parity gate failed, nothing written: " + report.describe().replace("\n", "; ")
         )
+    metadata = source.metadata
     # Record the gate's result in the file. max diff at 2 significant digits: enough to read,
     # and stable across runs so the file stays byte-reproducible.
     metadata.update(
@@ -137,15 +206,19 @@ def export_checkpoint(
         }
     )
     set_metadata(model, metadata)
-    _check(model)
+    check(model)
     data = model.SerializeToString()
-    atomic_write_bytes(out_path, data)
-    return ExportResult(Path(out_path), report, metadata, len(data))
+    out = Path(out_path)
+    converted = None
+    if ort:
+        from .ort_format import CONFIG_SUFFIX, to_ort
 
-
-def _check(model: onnx.ModelProto) -> None:
-    try:
-        onnx.checker.check_model(model, full_check=True)
-    except onnx.checker.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ModelError(f"the exported graph fails onnx.checker: {first}") from None
+        # Converted and checked before anything is written: a failure leaves no half pair.
+        converted = to_ort(data, inputs, atol, out.with_suffix(".ort").name)
+    atomic_write_bytes(out, data)
+    if converted is not None:
+        atomic_write_bytes(out.with_suffix(".ort"), converted.model)
+        atomic_write_bytes(out.with_suffix(CONFIG_SUFFIX), converted.config)
+    return ExportResult(
+        out, report, metadata, len(data), out.with_suffix(".ort") if converted else None
+    )

@@ -33,3 +33,7 @@ class METADATA_KEYS:  # noqa: N801 - a namespace of constants, used as K.units
     parity_label_mismatches: Final = "parity_label_mismatches"
     parity_max_abs_diff: Final = "parity_max_abs_diff"
     parity_atol: Final = "parity_atol"
+    # What a model learned from, when it learned from a file (JSON: name, sha256, rows, columns).
+    training_file: Final = "training_file"
+    # For a user's own Linear(1, 1): how its author wrote it.
+    source_model: Final = "source_model"

@@ -13,7 +13,7 @@ import torch
 from onnx import numpy_helper
 
 from fclf_edge.export.convert import export_checkpoint
-from fclf_edge.export.graph import DEFAULT_ONNX_OPSET
+from fclf_edge.export.edge import DEFAULT_ONNX_OPSET
 from fclf_edge.export.parity import ATOL_FOR_VALIDATION, check_parity, parity_inputs
 from fclf_edge.runtime.errors import MismatchError
 from fclf_edge.runtime.floats import next_up
