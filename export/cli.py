@@ -8,6 +8,7 @@ import click
 
 from fclf_edge.runtime.cliutil import (
     EXIT_CODES_HELP,
+    EntryCommand,
     errors_to_exit_codes,
     progress_bar,
     require,
@@ -16,6 +17,7 @@ from fclf_edge.runtime.cliutil import (
 
 
 @click.command(
+    cls=EntryCommand,  # console script: SIGTERM, guarded stdout, flush, fast exit
     help="Convert a train-model checkpoint, or the state_dict of a one-input Linear model, to "
     "a self-describing ONNX model with torch.onnx.export.\n\n"
     "Accepted state_dict spellings: linear.weight/linear.bias (a module with self.linear = "

@@ -19,6 +19,7 @@ from .errors import (
     MismatchError,
     MissingDependencyError,
     ModelError,
+    WriteError,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ __all__ = [
     "MismatchError",
     "MissingDependencyError",
     "ModelError",
+    "WriteError",
     "above_freezing",
     "celsius",
 ]

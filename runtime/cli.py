@@ -10,7 +10,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from .cliutil import EXIT_CODES_HELP, errors_to_exit_codes, progress_bar, stderr_is_tty
+from .cliutil import (
+    EXIT_CODES_HELP,
+    errors_to_exit_codes,
+    progress_bar,
+    run_command,
+    stderr_is_tty,
+)
 from .errors import InvalidInputError, MismatchError
 
 if TYPE_CHECKING:
@@ -287,24 +293,5 @@ def verify(
 
 
 def run() -> None:
-    """Console entry point: run the CLI, flush, and leave without interpreter teardown.
-
-    Tearing down onnxruntime, numpy and every module at exit costs ~25 ms, a sixth of a cold
-    start; a one-shot command has nothing to clean up (files are closed, writes are atomic and
-    already renamed), so it flushes its streams and hands the exit code straight to the OS.
-    """
-    try:
-        main()
-        code: int = 0
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or 0
-        else:
-            print(exc.code, file=sys.stderr)
-            code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-    os._exit(code)
+    """Console entry point: SIGTERM handling, guarded stdout, flush, fast exit (run_command)."""
+    run_command(main)

@@ -1,11 +1,12 @@
-"""Shared CLI plumbing: turn the kit's errors into one-line messages and documented exit codes."""
+"""Shared CLI plumbing: one-line errors with documented exit codes, and the process entry point."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any, NoReturn
 
 import click
 
@@ -14,8 +15,19 @@ from .errors import FclfError
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 mismatch (verify or export parity gate); 2 usage or invalid input; "
     "3 model or checkpoint file problem; 4 requested device unavailable; "
-    "5 optional dependency missing."
+    "5 optional dependency missing; 6 an output could not be written (disk full, read-only, "
+    "no permission, I/O error); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM)."
 )
+# 128 + the signal's number, as a shell reports a process that the signal killed.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so cleanup runs as for Ctrl-C (see run_command).
+
+    A BaseException like KeyboardInterrupt: `except Exception` must not swallow it.
+    """
 
 
 class CliError(click.ClickException):
@@ -26,17 +38,124 @@ class CliError(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]  # per instance, by design
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split("\n")) or type(exc).__name__
+
+
 @contextmanager
 def errors_to_exit_codes() -> Iterator[None]:
-    """Re-raise FclfError as a one-line click error carrying the error's exit code."""
+    """Re-raise FclfError as a one-line click error carrying the error's exit code.
+
+    Ctrl-C exits 130 with "Interrupted.", SIGTERM (under run_command) 143 with "Terminated.";
+    both unwind first, so atomic writers remove their temp files.
+    """
     try:
         yield
     except FclfError as exc:
-        message = " ".join(str(exc).split("\n")) or type(exc).__name__
-        raise CliError(message, exc.exit_code) from None
+        raise CliError(_one_line(exc), exc.exit_code) from None
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
+    except Terminated:
+        click.echo("Terminated.", err=True)
+        sys.exit(EXIT_TERMINATED)
+
+
+def run_command(command: Callable[[], object]) -> NoReturn:
+    """Run a click command as the whole process: the console scripts' entry point.
+
+    - SIGTERM raises Terminated in the main thread (exit 143, temp files removed), unless the
+      signal was ignored when the process started.
+    - sys.stdout writes through `guard_stream`: a full disk or an I/O error on standard output
+      ends the command with "Error: cannot write standard output: ..." and exit 6, never a
+      traceback or "Exception ignored" at exit.
+    - It flushes, then leaves without interpreter teardown: tearing down onnxruntime, numpy and
+      every module costs ~25 ms, a sixth of a cold start, and a one-shot command has nothing to
+      clean up (files are closed, writes are atomic and already renamed).
+    """
+    _guard_stdout()
+    try:
+        _raise_on_sigterm()
+        code = _exit_code(command)
+        code = _flush_stdout(code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = EXIT_INTERRUPTED
+    except Terminated:
+        click.echo("Terminated.", err=True)
+        code = EXIT_TERMINATED
+    with suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _exit_code(command: Callable[[], object]) -> int:
+    try:
+        command()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        click.echo(exc.code, err=True)
+        return 1
+    except FclfError as exc:  # raised outside errors_to_exit_codes, e.g. printing --help
+        click.echo(f"Error: {_one_line(exc)}", err=True)
+        return exc.exit_code
+    return 0
+
+
+def _flush_stdout(code: int) -> int:
+    """Flush standard output; a failure is the command's error unless it already had one."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass  # the reader went away, or stdout was closed: nothing left to say
+    except FclfError as exc:
+        if code == 0:
+            click.echo(f"Error: {_one_line(exc)}", err=True)
+            code = exc.exit_code
+    return code
+
+
+def _raise_on_sigterm() -> None:
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        # Ignore repeats while unwinding, so a second SIGTERM cannot cut the cleanup short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, handler)
+
+
+def _guard_stdout() -> None:
+    """Put sys.stdout's text layer over a guarded binary buffer (see _atomic.guard_stream)."""
+    import io
+
+    from ._atomic import STDOUT, guard_stream
+
+    out = sys.stdout
+    if not isinstance(out, io.TextIOWrapper):
+        return  # no stdout at all (closed), or one a host program set up: leave it alone
+    sys.stdout = io.TextIOWrapper(
+        guard_stream(out.buffer, STDOUT),
+        encoding=out.encoding,
+        errors=out.errors,
+        line_buffering=out.line_buffering,
+        write_through=out.write_through,
+    )
+
+
+class EntryCommand(click.Command):
+    """A click command that, called as a console script calls it, runs through run_command.
+
+    Console scripts call the command object (`sys.exit(main())`); CliRunner and tests call
+    `.main()` and keep click's in-process behaviour.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        run_command(lambda: self.main(*args, **kwargs))
 
 
 def stderr_is_tty() -> bool:

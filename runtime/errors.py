@@ -9,12 +9,14 @@ __all__ = [
     "EXIT_MODEL",
     "EXIT_DEVICE",
     "EXIT_DEPENDENCY",
+    "EXIT_WRITE",
     "FclfError",
     "InvalidInputError",
     "ModelError",
     "MismatchError",
     "DeviceUnavailableError",
     "MissingDependencyError",
+    "WriteError",
 ]
 
 # Exit codes, documented in README.md and in every command's --help.
@@ -24,6 +26,7 @@ EXIT_USAGE = 2  # bad option or invalid input value (click also uses 2 for usage
 EXIT_MODEL = 3  # model or checkpoint file missing, unreadable, corrupt, unsafe or incompatible
 EXIT_DEVICE = 4  # the requested device (CUDA) is not available
 EXIT_DEPENDENCY = 5  # an optional dependency (torch, onnx, matplotlib) is not installed
+EXIT_WRITE = 6  # an output could not be written: disk full, read-only, I/O error, no permission
 
 
 class FclfError(Exception):
@@ -79,3 +82,21 @@ class MissingDependencyError(FclfError):
     """An optional dependency needed for this command is not installed."""
 
     exit_code = EXIT_DEPENDENCY
+
+
+class WriteError(FclfError, OSError):
+    """An output (a file or standard output) could not be written.
+
+    Also an OSError, so code that caught the operating system's error before still catches it.
+
+    Attributes:
+        path: the output as the user named it ("standard output" for stdout), when known.
+        reason: the operating system's reason, e.g. "No space left on device", when known.
+    """
+
+    exit_code = EXIT_WRITE
+
+    def __init__(self, message: str, *, path: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason

@@ -178,7 +178,7 @@ def test_train_and_export_commands(tmp_path: Path) -> None:
         (train_main, ["--device", "tpu"], 2, "Invalid value"),
         (train_main, ["--samples", "1"], 2, "Invalid value"),
         (train_main, ["--rule-threshold", "5000", "--out", "{tmp}/x.pt"], 2, "only label"),
-        (train_main, ["--out", "{tmp}/no/such/dir/x.pt"], 2, "cannot write"),
+        (train_main, ["--out", "{tmp}/no/such/dir/x.pt"], 6, "cannot write"),
         (export_main, ["{tmp}/missing.pt"], 3, "checkpoint not found"),
         (export_main, ["{tmp}"], 3, "directory"),
     ],

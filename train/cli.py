@@ -8,6 +8,7 @@ import click
 
 from fclf_edge.runtime.cliutil import (
     EXIT_CODES_HELP,
+    EntryCommand,
     errors_to_exit_codes,
     require,
     stderr_is_tty,
@@ -19,6 +20,7 @@ _DEFAULTS = TrainConfig()
 
 
 @click.command(
+    cls=EntryCommand,  # console script: SIGTERM, guarded stdout, flush, fast exit
     help="Train the Fahrenheit above-freezing classifier and save a checkpoint.\n\n"
     "Labels come from the formula C = (F - 32) / 1.8 (label 1 when C > 0) applied to samples; "
     "the model learns the boundary from them.\n\n" + EXIT_CODES_HELP,
