@@ -25,9 +25,7 @@ def build_default_model(out: str | Path) -> str:
 
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = Path(tmp) / "model.pt"
-        run_training(
-            TrainConfig(device="cpu"), out=str(checkpoint), plot=None, quiet=True, progress=False
-        )
+        run_training(TrainConfig(device="cpu"), out=str(checkpoint))
         export_checkpoint(checkpoint, out)
     return hashlib.sha256(Path(out).read_bytes()).hexdigest()
 

@@ -10,9 +10,11 @@ from fclf_edge.runtime.cliutil import (
     EXIT_CODES_HELP,
     EntryCommand,
     errors_to_exit_codes,
+    progress_bar,
     require,
     stderr_is_tty,
 )
+from fclf_edge.runtime.errors import InvalidInputError
 
 from .config import TrainConfig
 
@@ -22,8 +24,9 @@ _DEFAULTS = TrainConfig()
 @click.command(
     cls=EntryCommand,  # console script: SIGTERM, guarded stdout, flush, fast exit
     help="Train the Fahrenheit above-freezing classifier and save a checkpoint.\n\n"
-    "Labels come from the formula C = (F - 32) / 1.8 (label 1 when C > 0) applied to samples; "
-    "the model learns the boundary from them.\n\n" + EXIT_CODES_HELP,
+    "Labels come from the formula C = (F - 32) / 1.8 (label 1 when C > 0) applied to samples, "
+    "or from your own readings with --data-file; the model learns the boundary from them.\n\n"
+    + EXIT_CODES_HELP,
 )
 @click.version_option(package_name="fclf-edge")
 @click.option(
@@ -35,10 +38,46 @@ _DEFAULTS = TrainConfig()
 )
 @click.option(
     "--data",
-    type=click.Choice(["range", "seed"]),
+    type=click.Choice(["range", "question", "seed"]),
     default=_DEFAULTS.data,
     show_default=True,
-    help="range: real-valued samples over [--low, --high]; seed: the integers -100..99.",
+    help="range: real-valued samples over [--low, --high]; question: the question's integers "
+    "-100..99 (also spelt seed). --data-file replaces both.",
+)
+@click.option(
+    "--data-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Train on your own labelled readings: a CSV with a header row.",
+)
+@click.option(
+    "--input-column",
+    default=_DEFAULTS.input_column,
+    show_default=True,
+    help="Temperature column of --data-file (°F): header NAME or 0-based INDEX.",
+)
+@click.option(
+    "--label-column",
+    default=_DEFAULTS.label_column,
+    show_default=True,
+    help="Label column of --data-file (0 or 1): header NAME or 0-based INDEX.",
+)
+@click.option(
+    "--holdout",
+    type=click.FloatRange(min=0.0, max=1.0, max_open=True),
+    default=_DEFAULTS.holdout,
+    show_default=True,
+    metavar="FRACTION",
+    help="Hold this fraction of --data-file's rows out of the fit (chosen by --seed) and report "
+    "accuracy on them.",
+)
+@click.option(
+    "--on-invalid",
+    type=click.Choice(["error", "skip"]),
+    default=_DEFAULTS.on_invalid,
+    show_default=True,
+    help="For --data-file: error stops at the first bad row (exit 2); skip reports each bad row "
+    "on stderr and trains on the rest.",
 )
 @click.option("--samples", type=click.IntRange(min=2), default=_DEFAULTS.samples, show_default=True)
 @click.option("--low", type=float, default=_DEFAULTS.low, show_default=True, help="°F")
@@ -64,7 +103,8 @@ _DEFAULTS = TrainConfig()
     "--refine/--no-refine",
     default=_DEFAULTS.refine,
     show_default=True,
-    help="Bisect to the exact float32 boundary by asking the labeller.",
+    help="Bisect to the exact float32 boundary by asking the labeller (not with --data-file: "
+    "a file has no labeller).",
 )
 @click.option("--seed", type=int, default=_DEFAULTS.seed, show_default=True)
 @click.option(
@@ -91,9 +131,45 @@ _DEFAULTS = TrainConfig()
 def main(out: str, plot: str | None, quiet: bool, **options: Any) -> None:
     with errors_to_exit_codes():
         config = TrainConfig(**options)
+        _check_file_options(config)
         require("torch", extra="train", command="train-model")
-        from .run import run_training  # torch is imported here, after argument parsing
+        from .report import summary  # torch is imported here, after argument parsing
+        from .run import run_training
 
-        run_training(
-            config, out=out, plot=plot, quiet=quiet, progress=stderr_is_tty() and not quiet
+        def skipped(message: str) -> None:
+            click.echo(message, err=True)
+
+        with progress_bar(config.max_steps, "training", stderr_is_tty() and not quiet) as bar:
+            tick = None
+            if bar is not None:
+
+                def tick(step: int, loss: float, boundary: float) -> None:
+                    bar.label = f"training  loss {loss:.3e}  boundary {boundary:.5f} °F"
+                    bar.update(1)
+
+            run = run_training(config, out=out, plot=plot, progress=tick, on_skip=skipped)
+            if bar is not None:
+                bar.update(config.max_steps)  # converged early: fill the bar
+        if not quiet:
+            click.echo(summary(run))
+
+
+def _check_file_options(config: TrainConfig) -> None:
+    """Options that shape generated samples mean nothing with --data-file: say so, don't ignore."""
+    ctx = click.get_current_context()
+    explicit = {
+        name
+        for name in ("data", "samples", "low", "high", "refine")
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    }
+    if not ctx.params["refine"]:
+        explicit.discard("refine")  # --no-refine is what a file gets anyway
+    if config.data_file is not None and explicit:
+        names = ", ".join(f"--{n}" for n in sorted(explicit))
+        raise InvalidInputError(
+            f"--data-file brings its own readings and labels: {names} cannot be used with it"
         )
+    if config.data_file is None:
+        for name in ("input_column", "label_column", "on_invalid"):
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+                raise InvalidInputError(f"--{name.replace('_', '-')} needs --data-file PATH")

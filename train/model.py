@@ -39,3 +39,29 @@ class FahrenheitClassifier(nn.Module):
     def bias(self) -> float:
         """Intercept in raw °F units: weight · F + bias is the logit."""
         return -float(self.scale.item()) * float(self.threshold.item())
+
+
+class StandardisedLogit(nn.Module):
+    """What the fit trains: logit = slope · z + intercept on standardised inputs z.
+
+    z = (F − mean) / std puts both parameters on the same scale (raw °F of magnitude 100–1000
+    make the loss surface badly conditioned; that is why plain SGD on raw inputs crawls).
+    Float64, so Newton's last steps are not lost to rounding; the deployed model is float32.
+    """
+
+    def __init__(self, mean: float, std: float) -> None:
+        super().__init__()
+        self.mean, self.std = mean, std
+        self.slope = nn.Parameter(torch.tensor(1.0, dtype=torch.float64))
+        self.intercept = nn.Parameter(torch.tensor(0.0, dtype=torch.float64))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.slope * z + self.intercept
+
+    def standardise(self, fahrenheit: torch.Tensor) -> torch.Tensor:
+        return (fahrenheit.double() - self.mean) / self.std
+
+    def raw(self) -> tuple[float, float]:
+        """(weight, bias) in raw °F units: a·(F − mean)/std + c = weight · F + bias."""
+        a, c = float(self.slope.detach()), float(self.intercept.detach())
+        return a / self.std, c - a * self.mean / self.std

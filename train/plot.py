@@ -33,7 +33,7 @@ def plot_training(result: TrainResult, path: str | os.PathLike[str]) -> None:
     import matplotlib.pyplot as plt
 
     boundary = result.boundary
-    rule = rule_for(result.config)
+    rule = rule_for(result.config)  # None for a data file: its labels are drawn instead
     width = max(10.0 / max(result.weight, 1e-6), 1.0)  # ±10 logits around the boundary
     x = np.linspace(boundary - width, boundary + width, 2001, dtype=np.float32)
     with torch.no_grad():
@@ -49,7 +49,11 @@ def plot_training(result: TrainResult, path: str | os.PathLike[str]) -> None:
     loss_ax.grid(True, which="both", alpha=0.3)
 
     prob_ax.plot(x, probability.numpy(), label="learned probability")
-    prob_ax.step(x, rule.label(x), where="post", linestyle="--", label=f"formula: {rule.name}")
+    if rule is not None:
+        prob_ax.step(x, rule.label(x), where="post", linestyle="--", label=f"formula: {rule.name}")
+    elif result.data is not None:
+        centres, share = _share_of_ones(result.data.x, result.data.labels, x[0], x[-1])
+        prob_ax.plot(centres, share, "o", markersize=3, label="share labelled 1 in the file")
     prob_ax.axvline(boundary, color="red", linewidth=1, label=f"boundary {boundary!r} °F")
     prob_ax.axhline(0.5, color="grey", linewidth=0.5)
     prob_ax.set_xlabel("temperature (°F)")
@@ -65,3 +69,16 @@ def plot_training(result: TrainResult, path: str | os.PathLike[str]) -> None:
     fig.savefig(buffer, format="png")
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def _share_of_ones(
+    x: np.ndarray, labels: np.ndarray, low: float, high: float, bins: int = 40
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fraction of readings labelled 1 in each of `bins` bins over [low, high] (non-empty)."""
+    edges = np.linspace(low, high, bins + 1)
+    inside = (x >= low) & (x <= high)
+    counts, _ = np.histogram(x[inside], edges)
+    ones, _ = np.histogram(x[inside & (labels == 1)], edges)
+    centres = (edges[:-1] + edges[1:]) / 2
+    seen = counts > 0
+    return centres[seen], ones[seen] / counts[seen]

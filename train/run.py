@@ -1,75 +1,133 @@
-"""The train-model job: train, report, save (and plot)."""
+"""The train-model job as a library call: train, save the checkpoint (and the plot), return."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
-import click
 import numpy as np
 import torch
 
-from fclf_edge.runtime.cliutil import progress_bar
-
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
+from .datafile import SkipFn
 from .fit import ProgressFn, TrainResult, train
 
 
+@dataclass
+class TrainRun:
+    """A finished train-model job: the result, where it was written, and the total time."""
+
+    result: TrainResult
+    out: str
+    plot: str | None
+    seconds: float  # the whole job: reading, fitting, evaluating, saving, plotting
+
+
 def run_training(
-    config: TrainConfig, *, out: str, plot: str | None, quiet: bool, progress: bool
-) -> TrainResult:
-    """Train with `config`, print the summary, write the checkpoint (and the plot)."""
+    config: TrainConfig,
+    *,
+    out: str,
+    plot: str | None = None,
+    progress: ProgressFn | None = None,
+    on_skip: SkipFn | None = None,
+) -> TrainRun:
+    """Train with `config`, write the checkpoint to `out` (and the plot), and return the run.
+
+    Nothing is printed; `report.summary` turns the run into the text train-model shows.
+    """
     if plot is not None:
         from .plot import require_matplotlib
 
         require_matplotlib()  # fail before training, not after
     started = time.perf_counter()
-    with progress_bar(config.max_steps, "training", progress) as bar:
-        tick: ProgressFn | None = None
-        if bar is not None:
-
-            def update(step: int, loss: float, boundary: float) -> None:
-                bar.label = f"training  loss {loss:.3e}  boundary {boundary:.5f} °F"
-                bar.update(1)
-
-            tick = update
-        result = train(config, progress=tick)
-        if bar is not None:
-            bar.update(config.max_steps)  # converged early: fill the bar
+    result = train(config, progress=progress, on_skip=on_skip)
     save_checkpoint(out, result.model, config, result.metrics, checkpoint_info(result))
     if plot is not None:
         from .plot import plot_training
 
         plot_training(result, plot)
-    if not quiet:
-        click.echo(summary(result, time.perf_counter() - started, out, plot))
-    return result
+    return TrainRun(result, out, plot, time.perf_counter() - started)
 
 
 def checkpoint_info(result: TrainResult) -> dict[str, Any]:
     """How the model was made. Versions, not timestamps: the checkpoint must be reproducible."""
-    return {
+    info: dict[str, Any] = {
         "device": result.device.split(":")[0],
         "fit_weight": result.fit_weight,
         "fit_bias": result.fit_bias,
         "fit_boundary": result.fit_boundary,
         "steps": result.steps,
         "final_loss": result.final_loss,
-        "training_data": describe_data(result.config),
+        "threshold_placement": result.placement,
+        "training_data": describe_data(result),
         "torch_version": str(torch.__version__),
         "numpy_version": str(np.__version__),
     }
+    if result.config.data == "file":
+        info["training_file"] = training_file_record(result)
+    return info
 
 
-def describe_data(config: TrainConfig) -> str:
+def training_file_record(result: TrainResult) -> dict[str, Any]:
+    """What a model trained from a file was trained on, as plain data (never the file's path).
+
+    Keys: name, sha256, rows_read (data rows, header excluded), rows_used (rows the fit saw),
+    rows_holdout, rows_skipped (invalid rows left out by --on-invalid skip), input_column,
+    label_column, holdout (the fraction asked for), separable, label_gap ([largest reading
+    labelled 0, smallest labelled 1] among the rows used), threshold_placement ("gap middle" or
+    "fewest errors"), threshold_interval ([low, high): the thresholds with the fewest training
+    rows wrong), train_accuracy, train_errors, and holdout_accuracy with --holdout.
+    """
+    assert result.data is not None
+    data, m = result.data, result.metrics
+    return {
+        **{k: data.file[k] for k in ("name", "sha256", "rows_read")},
+        "rows_used": len(data.x),
+        "rows_holdout": 0 if data.holdout_x is None else len(data.holdout_x),
+        "rows_skipped": data.file["rows_skipped"],
+        "input_column": data.file["input_column"],
+        "label_column": data.file["label_column"],
+        "holdout": result.config.holdout,
+        "separable": result.separable,
+        "label_gap": list(result.label_gap) if result.label_gap is not None else None,
+        "threshold_placement": result.placement,
+        "threshold_interval": (
+            [result.interval.low, result.interval.high] if result.interval is not None else None
+        ),
+        "train_accuracy": m["train_accuracy"],
+        "train_errors": m["train_errors"],
+        **({"holdout_accuracy": m["holdout_accuracy"]} if "holdout_accuracy" in m else {}),
+    }
+
+
+def describe_data(result: TrainResult) -> str:
     """One line on what the model was trained on."""
+    config = result.config
+    if config.data == "file":
+        record = training_file_record(result)
+        held = f", {record['rows_holdout']} held out" if record["rows_holdout"] else ""
+        if result.separable:
+            low, high = record["label_gap"]
+            placed = f"separable; threshold at the middle of the gap ({low!r}, {high!r}) °F"
+        else:
+            low, high = record["threshold_interval"]
+            placed = (
+                f"not separable; threshold at the middle of [{low!r}, {high!r}) °F, "
+                f"where the fewest rows are wrong ({record['train_errors']})"
+            )
+        return (
+            f"{record['name']} (sha256 {record['sha256'][:12]}): {record['rows_used']} rows "
+            f"used{held}, {record['rows_skipped']} skipped; column {record['input_column']!r} "
+            f"labelled by {record['label_column']!r}; {placed}"
+        )
     rule = (
         "label 1 when (F - 32) / 1.8 > 0"
         if config.rule_threshold is None
         else f"label 1 when F > {config.rule_threshold:g}"
     )
-    if config.data == "seed":
+    if config.data == "question":
         data = "the integers -100..99 °F"
     else:
         data = (
@@ -78,33 +136,3 @@ def describe_data(config: TrainConfig) -> str:
         )
     refine = "; threshold refined by float32 bisection" if config.refine else ""
     return f"{data}, {rule}{refine}"
-
-
-def summary(result: TrainResult, seconds: float, out: str, plot: str | None) -> str:
-    """The end-of-training report, in raw °F units."""
-    m = result.metrics
-    device = result.device
-    if result.config.device == "auto":
-        found = "CUDA available" if device.startswith("cuda") else "no CUDA on this machine"
-        device += f" (chosen by --device auto: {found})"
-    lines = [
-        f"device          {device}",
-        f"time            {seconds:.3f} s total, fit {result.seconds:.3f} s "
-        f"({result.steps} {'Newton' if result.config.objective == 'logistic' else 'solve'} steps)",
-        f"objective       {result.config.objective}, final loss {result.final_loss:.6g}",
-        f"fit             weight {result.fit_weight:.6f} /°F, bias {result.fit_bias:.6f}, "
-        f"boundary {result.fit_boundary:.6f} °F",
-        f"model           weight {result.weight:.6f} /°F, bias {result.bias:.6f}, "
-        f"boundary -b/w {result.boundary!r} °F"
-        + (" (refined to the exact float32 boundary)" if result.config.refine else ""),
-        f"accuracy        (a) [33, 32] -> {m['question_test_labels']}: "
-        f"{m['question_test_accuracy']:.2%}",
-        f"                (b) every integer in [-459, 10000]: {m['integers_accuracy']:.4%} "
-        f"({m['integers_errors']} wrong of {m['integers_count']})",
-        f"                (c) 1,000,000-point float32 grid over [-459.67, 1000]: "
-        f"{m['grid_1m_accuracy']:.4%} ({m['grid_1m_errors']} wrong)",
-        f"checkpoint      {out}",
-    ]
-    if plot is not None:
-        lines.append(f"plot            {plot}")
-    return "\n".join(lines)
