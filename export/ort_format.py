@@ -10,9 +10,11 @@ probabilities within the ATOL.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +52,18 @@ def to_ort(onnx_bytes: bytes, inputs: np.ndarray, atol: float, name: str) -> Ort
         source.write_bytes(onnx_bytes)
         try:
             # The tool prints and logs its progress; the export prints its own summary instead.
-            with contextlib.redirect_stdout(io.StringIO()), _silenced("ort_format_model.utils"):
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                _silenced("ort_format_model.utils"),
+                warnings.catch_warnings(),
+            ):
+                # The tool's config writer reads the .ort without closing it: collect the file
+                # object here, where its ResourceWarning is ignored, not at a random later time.
+                warnings.simplefilter("ignore", ResourceWarning)
                 convert_onnx_models_to_ort(
                     source, output_dir=Path(folder), optimization_styles=[OptimizationStyle.Fixed]
                 )
+                gc.collect()
             config = (Path(folder) / f"model{CONFIG_SUFFIX}").read_text()
             converted = OrtModel(
                 (Path(folder) / "model.ort").read_bytes(),

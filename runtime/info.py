@@ -31,6 +31,9 @@ def describe(classifier: Classifier, *, as_json: bool = False) -> str:
         f"sha256     {data['sha256']}",
         f"opset      {data['opset']}",
     ]
+    if classifier.boundary is not None:
+        meaning = classifier.metadata.get("label_meaning", "")
+        lines.append(f"boundary   {classifier.boundary!r} °F ({meaning})")
     for kind in ("inputs", "outputs"):
         for entry in data[kind]:  # type: ignore[attr-defined]
             lines.append(f"{kind[:-1]:<10} {entry['name']}: {entry['type']} {entry['shape']}")
