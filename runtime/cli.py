@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 import click
@@ -21,7 +20,6 @@ from .errors import InvalidInputError, MismatchError
 
 if TYPE_CHECKING:
     from .classifier import Classifier
-    from .inputs import Chunk
 
 MODEL_HELP = "ONNX model from export-onnx (default: the bundled model)."
 
@@ -44,9 +42,11 @@ def _load(model: str | None) -> Classifier:
 @main.command(
     context_settings={"ignore_unknown_options": True},  # so `predict -40` is a value
     help="Print the label (1 = above freezing) for each VALUE in °F, in order.\n\n"
-    "Values come from arguments, or from --input FILE / '-' (stdin): one per line, or a CSV "
-    "column with --column. Blank lines, words, NaN, infinities, values below absolute zero "
-    "(-459.67 °F) and values beyond float32 are invalid.\n\n" + EXIT_CODES_HELP,
+    "Values come from arguments, or from --input FILE / '-' (stdin): one per line, a CSV "
+    "column or a JSON Lines field with --column. gzip, bz2 and xz input, a UTF-8 BOM and "
+    "UTF-16 are detected. Blank values, words, NaN, infinities, values below absolute zero "
+    "(-459.67 °F), values beyond float32 and records over 64 KiB are invalid.\n\n"
+    + EXIT_CODES_HELP,
 )
 @click.argument("values", nargs=-1)
 @click.option(
@@ -56,14 +56,38 @@ def _load(model: str | None) -> Classifier:
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Read values from FILE ('-' for stdin).",
 )
-@click.option("--column", "-c", help="CSV column: header NAME or 0-based INDEX.")
+@click.option(
+    "--column", "-c", help="CSV column (header NAME or 0-based INDEX) or JSON Lines field."
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "lines", "csv", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="auto: JSON Lines if the first record starts with '{', else CSV with --column, "
+    "else one value per line.",
+)
+@click.option(
+    "--delimiter",
+    "-d",
+    help="CSV delimiter (one character, or 'tab'); default: the one of , ; TAB | found most "
+    "often in the first line.",
+)
+@click.option("--decimal-comma", is_flag=True, help="Read 32,5 as 32.5 (not with ',' delimiter).")
 @click.option(
     "--format",
     "-f",
     "fmt",
     type=click.Choice(["text", "csv", "jsonl", "json"]),
-    default="text",
-    show_default=True,
+    default=None,
+    help="Output table format  [default: text]",
+)
+@click.option(
+    "--append",
+    "-a",
+    is_flag=True,
+    help="Write each input record back with 'label' (and 'probability') added, in the "
+    "input's own format.",
 )
 @click.option("--proba", "-p", is_flag=True, help="Add the probability of 'above freezing'.")
 @click.option(
@@ -86,7 +110,11 @@ def predict(
     values: tuple[str, ...],
     input_path: str | None,
     column: str | None,
-    fmt: str,
+    input_format: str,
+    delimiter: str | None,
+    decimal_comma: bool,
+    fmt: str | None,
+    append: bool,
     proba: bool,
     on_invalid: str,
     output_path: str | None,
@@ -99,86 +127,71 @@ def predict(
             input_path, values = "-", ()
         if input_path is None and not values:
             raise InvalidInputError("no values: pass VALUE arguments, --input FILE, or '-'")
-        if column is not None and input_path is None:
-            raise InvalidInputError("--column needs --input FILE or '-'")
+        if input_path is None:
+            for name, given in (
+                ("--column", column is not None),
+                ("--input-format", input_format != "auto"),
+                ("--delimiter", delimiter is not None),
+            ):
+                if given:
+                    raise InvalidInputError(f"{name} needs --input FILE or '-'")
+        if append and fmt is not None:
+            raise InvalidInputError("--append writes the input's own format; drop --format")
+        if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
+            delimiter = "\t"
         classifier = _load(model)
-        _predict(classifier, values, input_path, column, fmt, proba, on_invalid, output_path)
-
-
-def _chunks(
-    values: tuple[str, ...], stream: IO[bytes] | None, column: str | None
-) -> Iterator[Chunk]:
-    from . import inputs
-
-    if stream is None:
-        return inputs.chunks_from_args(values)
-    if column is not None:
-        return inputs.chunks_from_csv(stream, column)
-    return inputs.chunks_from_lines(stream)
+        options = {
+            "column": column,
+            "input_format": input_format,
+            "delimiter": delimiter,
+            "decimal_comma": decimal_comma,
+            "fmt": fmt or "text",
+            "append": append,
+            "proba": proba,
+            "on_invalid": on_invalid,
+        }
+        _predict(classifier, values, input_path, output_path, options)
 
 
 def _predict(
     classifier: Classifier,
     values: tuple[str, ...],
     input_path: str | None,
-    column: str | None,
-    fmt: Any,
-    proba: bool,
-    on_invalid: str,
     output_path: str | None,
+    options: dict[str, Any],
 ) -> None:
-    import numpy as np
-
-    from .outputs import Writer
+    from .stream import InvalidRowError, predict_stream
 
     where = "argument" if input_path is None else "line"
-    stream: IO[bytes] | None = None
+
+    def report_skip(line: int, reason: str) -> None:
+        click.echo(f"skipped {where} {line}: {reason}", err=True)
+
     with contextlib.ExitStack() as stack:
+        source: IO[bytes] | tuple[str, ...] = values
         if input_path == "-":
-            stream = sys.stdin.buffer
+            source = sys.stdin.buffer
         elif input_path is not None:
-            stream = stack.enter_context(_open_input(input_path))
+            source = stack.enter_context(_open_input(input_path))
         out: IO[bytes] = sys.stdout.buffer
         if output_path is not None:
             from ._atomic import atomic_writer  # imports tempfile: only when --output is used
 
             out = stack.enter_context(atomic_writer(output_path))
         try:
-            writer = Writer(out, fmt, proba)
-            rows = skipped = 0
-            for chunk in _chunks(values, stream, column):
-                valid = chunk.values
-                if chunk.invalid:
-                    first = min(chunk.invalid)
-                    if on_invalid == "error":
-                        line = int(chunk.lines[first])
-                        hint = " (use --on-invalid skip to skip bad lines)" if stream else ""
-                        raise InvalidInputError(
-                            f"{where} {line}: {chunk.invalid[first]}{hint}", line=line
-                        )
-                    for i in sorted(chunk.invalid):
-                        click.echo(
-                            f"skipped {where} {int(chunk.lines[i])}: {chunk.invalid[i]}", err=True
-                        )
-                    skipped += len(chunk.invalid)
-                    keep = np.ones(len(chunk), dtype=bool)
-                    keep[list(chunk.invalid)] = False
-                    valid = valid[keep]
-                labels, probabilities = classifier.predict_batch(
-                    valid.astype(np.float32), proba=proba
-                )
-                writer.write(chunk, labels, probabilities)
-                rows += len(chunk)
-            if rows == 0:
-                source = "stdin" if input_path == "-" else input_path
-                raise InvalidInputError(f"input {source} is empty: no values to classify")
-            writer.close()
+            summary = predict_stream(classifier, source, out, on_skip=report_skip, **options)
+        except InvalidRowError as exc:
+            hint = " (use --on-invalid skip to skip bad lines)" if input_path else ""
+            raise InvalidInputError(f"{exc}{hint}", line=exc.line) from None
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, as Unix tools do.
             _silence_stdout()
             return
-    if skipped:
-        click.echo(f"{skipped} of {rows} {where}s skipped", err=True)
+        if summary.rows == 0:
+            name = "stdin" if input_path == "-" else input_path
+            raise InvalidInputError(f"input {name} is empty: no values to classify")
+    if summary.skipped:
+        click.echo(f"{summary.skipped} of {summary.rows} {where}s skipped", err=True)
 
 
 def _open_input(path: str) -> IO[bytes]:

@@ -1,16 +1,21 @@
-"""Read Fahrenheit values from arguments, lines or a CSV column, in bounded-memory chunks.
+"""Read Fahrenheit values from arguments, lines, CSV or JSON Lines, in bounded-memory chunks.
 
 Accepted number syntax: optional sign, decimal digits with an optional point, optional exponent
-(`33`, `-40.5`, `+1e2`, `.5`), with surrounding spaces or tabs ignored. Everything else is
-invalid: words (`nan`, `inf`, `abc`), hex, underscores, thousands separators, empty lines.
+(`33`, `-40.5`, `+1e2`, `.5`), with surrounding spaces or tabs ignored; with `decimal_comma`,
+a comma is the decimal mark instead (`32,5`) and a point is refused. Everything else is
+invalid: words (`nan`, `inf`, `abc`), hex, underscores, thousands separators, empty values.
+
+`open_input` is the entry point for files and streams: it undoes compression and encodings
+(`sources`), splits lines with a bounded length (`lines`), detects the kind of input and
+hands over to the line reader here or the CSV / JSON Lines readers (`tables`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -20,7 +25,11 @@ from .validate import invalid_mask, problem_with
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from .lines import LineBlock
+
 NUMBER_SYNTAX = rb"[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\r?"
+InputFormat = Literal["auto", "lines", "csv", "jsonl"]
+INPUT_FORMATS: tuple[InputFormat, ...] = ("auto", "lines", "csv", "jsonl")
 
 
 @functools.cache
@@ -29,9 +38,10 @@ def _number() -> re.Pattern[bytes]:
     return re.compile(NUMBER_SYNTAX)
 
 
-# Bytes that can appear in a valid line. A chunk made only of these takes the fast path: there,
+# Bytes that can appear in a valid value. A chunk made only of these takes the fast path: there,
 # float() accepts exactly the NUMBER syntax (no letters means no nan/inf/hex; no '_').
 _ALLOWED = b"0123456789+-.eE \t\r\n"
+_ALLOWED_DECIMAL_COMMA = b"0123456789+-,eE \t\r\n"
 # Lines per chunk: ~2 MB of text, ~30 MB of Python objects at peak; memory stays flat for any
 # file size, and a chunk still amortises the per-call cost of onnxruntime.
 CHUNK_LINES = 1 << 18
@@ -40,11 +50,13 @@ CHUNK_LINES = 1 << 18
 class Chunk:
     """Consecutive input rows: their 1-based line numbers, values, and the invalid ones.
 
+    `extra` holds the raw text of other columns the caller asked for (None where a row lacks
+    one); `records` the raw text of each row, when asked for (to write the rows back).
     A plain class rather than a dataclass: `dataclasses` would be one more import on the
     start-up path of every `fclf-edge predict`.
     """
 
-    __slots__ = ("lines", "values", "invalid", "extra")
+    __slots__ = ("lines", "values", "invalid", "extra", "records")
 
     def __init__(
         self,
@@ -52,97 +64,292 @@ class Chunk:
         values: npt.NDArray[np.float64],  # NaN where invalid
         invalid: dict[int, str],  # position in chunk -> reason
         extra: dict[str, list[str | None]] | None = None,  # column -> raw text per row
+        records: list[bytes] | None = None,  # raw row text without its line ending
     ) -> None:
         self.lines = lines
         self.values = values
         self.invalid = invalid
         self.extra = {} if extra is None else extra
+        self.records = records
 
     def __len__(self) -> int:
         return len(self.lines)
 
 
-def _describe(token: bytes) -> str:
-    text = token.decode("utf-8", "replace").strip("\r")
+class Input:
+    """An opened input: what kind it is, its layout (for writing rows back), and its chunks.
+
+    Attributes:
+        kind: "lines", "csv" or "jsonl".
+        delimiter: the CSV delimiter (given or detected); None for other kinds.
+        header: the CSV header cells; None without a header row.
+        header_record: the header row's raw text, without its line ending.
+        decimal_comma: values use a decimal comma.
+        encoding: "utf-8", "utf-8-sig" (a BOM was skipped), "utf-16-le" or "utf-16-be".
+        compression: "gzip", "bz2", "xz", or None.
+    """
+
+    encoding = "utf-8"
+    compression: str | None = None
+
+    def __init__(
+        self,
+        chunks: Iterator[Chunk],
+        kind: str = "lines",
+        *,
+        delimiter: str | None = None,
+        header: list[str] | None = None,
+        header_record: bytes | None = None,
+        decimal_comma: bool = False,
+    ) -> None:
+        self._chunks = chunks
+        self.kind = kind
+        self.delimiter = delimiter
+        self.header = header
+        self.header_record = header_record
+        self.decimal_comma = decimal_comma
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return self._chunks
+
+
+def describe(token: bytes | str) -> str:
+    """A short quoted form of a bad value for messages."""
+    text = token.decode("utf-8", "replace") if isinstance(token, bytes) else token
+    text = text.strip("\r")
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def parse_tokens(tokens: list[bytes], first_line: int) -> Chunk:
-    """Parse one chunk of tokens; line numbers start at `first_line`."""
+def _as_bytes(token: bytes | str) -> bytes:
+    return token if isinstance(token, bytes) else token.encode("utf-8", "surrogateescape")
+
+
+def parse_number(token: bytes, decimal_comma: bool = False) -> float | None:
+    """The value of one token in the accepted syntax, or None (not range-checked)."""
+    if decimal_comma:
+        if b"." in token:
+            return None
+        token = token.replace(b",", b".")
+    return float(token) if _number().fullmatch(token) else None
+
+
+def _reason(token: bytes, empty: str, decimal_comma: bool) -> str:
+    """Why a token that is not in the accepted syntax was refused."""
+    if not token.strip(b" \t\r"):
+        return empty
+    try:
+        token.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not valid UTF-8 text"
+    if decimal_comma and b"." in token and parse_number(token.replace(b".", b",")) is not None:
+        return f"{describe(token)} has a decimal point; the decimal mark is set to a comma"
+    if not decimal_comma and parse_number(token, decimal_comma=True) is not None:
+        return f"{describe(token)} is not a number (a decimal comma? see --decimal-comma)"
+    return f"{describe(token)} is not a number"
+
+
+def parse_tokens(
+    tokens: Sequence[bytes] | Sequence[str],
+    first_line: int,
+    *,
+    lines: Sequence[int] | None = None,
+    known: dict[int, str] | None = None,
+    decimal_comma: bool = False,
+    empty: str = "empty line",
+    text: bytes | None = None,
+) -> Chunk:
+    """Parse one chunk of tokens (bytes or str).
+
+    Line numbers run from `first_line` unless `lines` gives each row's; `known` marks rows
+    already known to be invalid (position -> reason); `empty` is the reason for a blank token.
+    `text`, when given, is the tokens joined by newlines (saves joining them again).
+    """
     n = len(tokens)
-    lines = np.arange(first_line, first_line + n, dtype=np.int64)
+    numbers = (
+        np.arange(first_line, first_line + n, dtype=np.int64)
+        if lines is None
+        else np.array(lines, dtype=np.int64)
+    )
     values: npt.NDArray[np.float64] | None = None
-    if not b"".join(tokens).translate(None, _ALLOWED):
-        try:
-            values = np.array(list(map(float, tokens)), dtype=np.float64)
-        except ValueError:
-            values = None  # some line is malformed or empty: find it on the slow path
+    if not known and n:
+        if text is not None:
+            joined = text
+        elif isinstance(tokens[0], str):
+            joined = "".join(tokens).encode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+        else:
+            joined = b"".join(tokens)  # type: ignore[arg-type]
+        allowed = _ALLOWED_DECIMAL_COMMA if decimal_comma else _ALLOWED
+        if not joined.translate(None, allowed):
+            try:
+                plain: Sequence[bytes | str] = tokens
+                if decimal_comma:
+                    plain = [_as_bytes(t).replace(b",", b".") for t in tokens]
+                values = np.array(list(map(float, plain)), dtype=np.float64)
+            except ValueError:
+                values = None  # some value is malformed or empty: find it on the slow path
     invalid: dict[int, str] = {}
     if values is None:
         values = np.empty(n, dtype=np.float64)
-        for i, token in enumerate(tokens):
-            if _number().fullmatch(token):
-                values[i] = float(token)
-            else:
+        items: Sequence[bytes | str] = tokens
+        for i, token in enumerate(items):
+            if known and i in known:
                 values[i] = np.nan
-                stripped = token.strip(b" \t\r")
-                invalid[i] = "empty line" if not stripped else f"{_describe(token)} is not a number"
-    mask = invalid_mask(values)  # NaN placeholders of unparsable lines are in it, already named
+                invalid[i] = known[i]
+                continue
+            raw = _as_bytes(token)
+            value = parse_number(raw, decimal_comma)
+            if value is None:
+                values[i] = np.nan
+                invalid[i] = _reason(raw, empty, decimal_comma)
+            else:
+                values[i] = value
+    check_range(values, invalid, lambda i: describe(tokens[i]))
+    return Chunk(numbers, values, invalid)
+
+
+def check_range(
+    values: npt.NDArray[np.float64], invalid: dict[int, str], shown: Callable[[int], str]
+) -> None:
+    """Add to `invalid` each value that parsed but is no temperature (NaN, inf, too cold...).
+
+    `shown(i)` gives the text of value i for the message.
+    """
+    mask = invalid_mask(values)  # NaN placeholders of unparsable values are in it, already named
     if mask.any():
         for i in np.flatnonzero(mask).tolist():
             if i not in invalid:
-                invalid[i] = f"{_describe(tokens[i])} {problem_with(float(values[i]))}"
-    return Chunk(lines, values, invalid)
+                invalid[i] = f"{shown(i)} {problem_with(float(values[i]))}"
 
 
-def chunks_from_args(values: Iterable[str]) -> Iterator[Chunk]:
+def chunks_from_args(values: Iterable[str], *, decimal_comma: bool = False) -> Iterator[Chunk]:
     """Command-line values, numbered from 1 as 'argument N'."""
     tokens = [v.encode("utf-8", "surrogateescape") for v in values]
-    yield parse_tokens(tokens, 1)
+    chunk = parse_tokens(tokens, 1, decimal_comma=decimal_comma, empty="empty value")
+    chunk.records = tokens
+    yield chunk
 
 
-def chunks_from_lines(stream: IO[bytes], chunk_lines: int = CHUNK_LINES) -> Iterator[Chunk]:
-    """One value per line. A trailing newline ends the last line; it adds no empty line."""
-    carry = b""
-    next_line = 1
-    # Read about as many bytes as a chunk of short lines holds: one block, one or two chunks,
-    # so only one block's lines are ever alive at once.
-    read_size = max(1 << 16, chunk_lines * 8)
-    while True:
-        block = stream.read(read_size)
-        if not block:
-            break
-        data = carry + block
-        lines = data.split(b"\n")
-        carry = lines.pop()
-        nul = b"\0" in block
-        if nul:
-            # Lines before the NUL come first, so an earlier bad line is the one reported.
-            lines = lines[: data.count(b"\n", 0, data.index(b"\0"))]
-        for start in range(0, len(lines), chunk_lines):
-            head = lines[start : start + chunk_lines]
-            _reject_csv(head, next_line)
-            yield parse_tokens(head, next_line)
-            next_line += len(head)
-        if nul:
-            raise InvalidInputError(
-                f"line {next_line}: input is binary, not text (NUL byte); "
-                "expected one number per line",
-                line=next_line,
-            )
-    if carry:
-        _reject_csv([carry], next_line)
-        yield parse_tokens([carry], next_line)
+def open_input(
+    stream: IO[bytes],
+    column: str | None = None,
+    *,
+    extra: Sequence[str] = (),
+    input_format: InputFormat = "auto",
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
+    keep_records: bool = False,
+    chunk_lines: int = CHUNK_LINES,
+) -> Input:
+    """Open a byte stream of temperatures: detect its compression, encoding and kind.
+
+    Args:
+        stream: a binary stream (a file opened "rb", `sys.stdin.buffer`); never closed here.
+            gzip, bz2 and xz are decompressed; a UTF-8 BOM is skipped; UTF-16 with a BOM is
+            decoded.
+        column: the temperature column: a CSV header NAME or 0-based INDEX, or a JSON Lines
+            field NAME. None for one value per line.
+        extra: more columns / fields whose raw text each chunk carries in `Chunk.extra`.
+        input_format: "auto" detects JSON Lines (first record starts with '{'), else CSV
+            when `column` is given, else one value per line; or force "lines", "csv", "jsonl".
+        delimiter: the CSV delimiter; by default the one of `,` `;` TAB `|` that occurs most
+            often in the first line (outside quotes; ties go to the earlier in that list).
+        decimal_comma: read `32,5` as 32.5 (refused with a comma delimiter).
+        keep_records: fill `Chunk.records` with each row's raw text (for writing rows back).
+
+    Raises:
+        InvalidInputError: options that contradict each other or the input, a column not in
+            the header, binary or undecodable input (naming the line).
+    """
+    from .lines import MAX_RECORD_BYTES, line_blocks
+    from .sources import utf8_blocks
+
+    if input_format not in INPUT_FORMATS:
+        raise InvalidInputError(
+            f"unknown input format {input_format!r}; use one of {INPUT_FORMATS}"
+        )
+    if input_format == "lines" and column is not None:
+        raise InvalidInputError("a column needs CSV or JSON Lines input, not one value per line")
+    if extra and column is None:
+        raise InvalidInputError("extra columns need a column-based input (--column)")
+    block_bytes = max(MAX_RECORD_BYTES, chunk_lines * 8)
+    found: dict[str, str] = {}
+    blocks = line_blocks(utf8_blocks(stream, block_bytes, found))
+    first = next(blocks, None)
+    opened = _open_kind(
+        first,
+        blocks,
+        column,
+        tuple(extra),
+        input_format,
+        delimiter,
+        decimal_comma,
+        keep_records,
+        chunk_lines,
+    )
+    opened.encoding = found.get("encoding", "utf-8")
+    opened.compression = found.get("compression")
+    return opened
 
 
-def _reject_csv(tokens: list[bytes], first_line: int) -> None:
-    """A comma means CSV: say so once instead of reporting every line as not a number."""
-    for i, token in enumerate(tokens[:1]):
-        if b"," in token:
-            raise InvalidInputError(
-                f"line {first_line + i}: {_describe(token)} has commas; for CSV input pass "
-                "--column NAME or --column INDEX"
-            )
+def _open_kind(
+    first: LineBlock | None,
+    blocks: Iterator[LineBlock],
+    column: str | None,
+    extra: tuple[str, ...],
+    input_format: InputFormat,
+    delimiter: str | None,
+    decimal_comma: bool,
+    keep_records: bool,
+    chunk_lines: int,
+) -> Input:
+    """Detect the kind of input from its first block and open the reader for it."""
+    kind = input_format
+    if kind == "auto":
+        if first is not None and first.body.lstrip().startswith(b"{"):
+            kind = "jsonl"
+        else:
+            kind = "lines" if column is None else "csv"
+    if kind != "csv" and delimiter is not None:
+        raise InvalidInputError(f"a delimiter is for CSV input; this input is {kind}")
+    if first is None:
+        return Input(iter(()), kind, delimiter=delimiter, decimal_comma=decimal_comma)
+    rest = _prepend(first, blocks)
+    if kind == "lines":
+        chunks = _line_chunks(rest, chunk_lines, decimal_comma, keep_records)
+        return Input(chunks, "lines", decimal_comma=decimal_comma)
+    if column is None:
+        raise InvalidInputError(
+            f"{'JSON Lines' if kind == 'jsonl' else 'CSV'} input needs --column "
+            f"({'the field' if kind == 'jsonl' else 'header NAME or 0-based INDEX'} "
+            "with the temperature)"
+        )
+    from . import tables
+
+    if kind == "jsonl":
+        return tables.open_jsonl(rest, column, extra, decimal_comma, keep_records, chunk_lines)
+    return tables.open_csv(rest, column, extra, delimiter, decimal_comma, keep_records, chunk_lines)
+
+
+def chunks_from_stream(
+    stream: IO[bytes],
+    column: str | None = None,
+    *,
+    extra: Sequence[str] = (),
+    input_format: InputFormat = "auto",
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
+    chunk_lines: int = CHUNK_LINES,
+) -> Iterator[Chunk]:
+    """The chunks of `open_input(...)` (same arguments): values, invalid rows and `extra`."""
+    yield from open_input(
+        stream,
+        column,
+        extra=extra,
+        input_format=input_format,
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+        chunk_lines=chunk_lines,
+    )
 
 
 def chunks_from_csv(
@@ -150,11 +357,15 @@ def chunks_from_csv(
     column: str,
     extra: Sequence[str] = (),
     chunk_lines: int = CHUNK_LINES,
+    *,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
 ) -> Iterator[Chunk]:
     """Read one CSV column as temperatures, and other columns as raw text, in chunks.
 
     Args:
         stream: a binary stream (a file opened "rb", `sys.stdin.buffer`); never closed here.
+            Compression, BOM and UTF-16 are handled as in `open_input`.
         column: the temperature column, by header NAME or 0-based INDEX. By index, the first
             row is a header when its cell in that column is not a number.
         extra: more columns (NAME, or INDEX) whose raw text each chunk carries in
@@ -168,124 +379,66 @@ def chunks_from_csv(
         InvalidInputError: the column or an extra column is not in the header row (or out of
             range), or the stream is not readable CSV (the message names the line).
     """
-    import csv  # CSV input only: keep it off the start-up path
-    import io
-
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
-    try:
-        yield from _csv_chunks(csv.reader(text), column, tuple(extra), chunk_lines)
-    finally:
-        # Hand the byte stream back: the wrapper would otherwise close it (stdin included).
-        text.detach()
-
-
-def chunks_from_stream(
-    stream: IO[bytes],
-    column: str | None = None,
-    *,
-    extra: Sequence[str] = (),
-    input_format: str = "auto",
-    chunk_lines: int = CHUNK_LINES,
-) -> Iterator[Chunk]:
-    """Read temperatures (and raw `extra` columns) from any supported input, in chunks.
-
-    The entry point for every file reader (predict, training): it picks the reader for the
-    input's kind, so callers get each format the runtime learns to read.
-
-    Args:
-        stream: a binary stream; never closed here.
-        column: the temperature column (NAME or 0-based INDEX); None for one value per line.
-        extra: more columns whose raw text each chunk carries in `Chunk.extra` (needs `column`).
-        input_format: "auto" (CSV when a column is given, else lines), "lines" or "csv".
-
-    Raises:
-        InvalidInputError: as `chunks_from_csv` and `chunks_from_lines`.
-    """
-    if input_format not in ("auto", "lines", "csv"):
-        raise InvalidInputError(f"unknown input format {input_format!r}")
-    if column is None or input_format == "lines":
-        if extra:
-            raise InvalidInputError("extra columns need a column-based input (--column)")
-        return chunks_from_lines(stream, chunk_lines)
-    return chunks_from_csv(stream, column, extra, chunk_lines)
-
-
-def _column_index(spec: str, first: list[str], header: list[str], what: str) -> int:
-    """The position of column `spec` (NAME or 0-based INDEX) given the first row."""
-    if spec.lstrip("-").isdigit():
-        index = int(spec)
-        if not 0 <= index < len(first):
-            raise InvalidInputError(
-                f"{what} {spec}: line 1 has {len(first)} columns (indexes are 0-based)"
-            )
-        return index
-    if spec not in header:
-        raise InvalidInputError(f"{what} {spec!r}: not in the header row {header}")
-    return header.index(spec)
-
-
-def _csv_chunks(
-    reader: Any, column: str, extra: tuple[str, ...], chunk_lines: int
-) -> Iterator[Chunk]:
-    import csv
-
-    try:
-        first = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInputError(f"line 1: cannot read CSV ({exc})") from None
-    if first is None:
-        return
-    header = [cell.strip() for cell in first]
-    index = _column_index(column, first, header, "--column")
-    # A header is a first row whose cell in that column is not a number.
-    has_header = (
-        not column.lstrip("-").isdigit() or _number().fullmatch(first[index].encode()) is None
+    yield from open_input(
+        stream,
+        column,
+        extra=extra,
+        input_format="csv",
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+        chunk_lines=chunk_lines,
     )
-    if not has_header and any(not name.lstrip("-").isdigit() for name in extra):
-        raise InvalidInputError(
-            f"columns {list(extra)}: the input has no header row; name columns by INDEX"
-        )
-    extra_index = [_column_index(name, first, header, "column") for name in extra]
-
-    rows: list[bytes] = []
-    extras: list[list[str | None]] = [[] for _ in extra]
-    start_line = 2 if has_header else 1
-    line = start_line - 1
-    records = reader if has_header else _prepend(first, reader)
-    if not has_header:
-        line = 0
-    try:
-        for record in records:
-            line += 1
-            n = len(record)
-            if n <= index:
-                rows.append(b"\0missing")  # never parses: reported as a missing column
-            else:
-                rows.append(record[index].encode("utf-8"))
-            for values, i in zip(extras, extra_index, strict=True):
-                values.append(record[i] if i < n else None)
-            if len(rows) >= chunk_lines:
-                yield _csv_chunk(rows, start_line, extra, extras)
-                start_line += len(rows)
-                rows = []
-                extras = [[] for _ in extra]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInputError(f"line {line + 1}: cannot read CSV ({exc})") from None
-    if rows:
-        yield _csv_chunk(rows, start_line, extra, extras)
 
 
-def _prepend(first: list[str], rest: Iterator[list[str]]) -> Iterator[list[str]]:
+def chunks_from_lines(
+    stream: IO[bytes], chunk_lines: int = CHUNK_LINES, *, decimal_comma: bool = False
+) -> Iterator[Chunk]:
+    """One value per line. A trailing newline ends the last line; it adds no empty line."""
+    yield from open_input(
+        stream, input_format="lines", decimal_comma=decimal_comma, chunk_lines=chunk_lines
+    )
+
+
+def _prepend(first: LineBlock, rest: Iterator[LineBlock]) -> Iterator[LineBlock]:
     yield first
     yield from rest
 
 
-def _csv_chunk(
-    rows: list[bytes], start_line: int, extra: tuple[str, ...], extras: list[list[str | None]]
-) -> Chunk:
-    chunk = parse_tokens(rows, start_line)
-    for i, token in enumerate(rows):
-        if token == b"\0missing":
-            chunk.invalid[i] = "the row has no such column"
-    chunk.extra = dict(zip(extra, extras, strict=True))
-    return chunk
+def _line_chunks(
+    blocks: Iterator[LineBlock], chunk_lines: int, decimal_comma: bool, keep_records: bool
+) -> Iterator[Chunk]:
+    checked = False
+    for block in blocks:
+        lines = block.lines()
+        for start in range(0, len(lines), chunk_lines):
+            part = lines if len(lines) <= chunk_lines else lines[start : start + chunk_lines]
+            first = block.first + start
+            known = {
+                number - first: reason
+                for number, reason in block.problems.items()
+                if 0 <= number - first < len(part)
+            }
+            whole = block.body if part is lines else None
+            chunk = parse_tokens(part, first, known=known, decimal_comma=decimal_comma, text=whole)
+            if not checked:
+                _reject_table(chunk, part[0], decimal_comma)
+                checked = True
+            if keep_records:
+                chunk.records = part
+            yield chunk
+
+
+def _reject_table(chunk: Chunk, token: bytes, decimal_comma: bool) -> None:
+    """Line 1 with delimiters means CSV: say so once instead of reporting every line."""
+    if 0 not in chunk.invalid or chunk.lines[0] != 1:
+        return
+    found = [d for d in ",;\t|" if d.encode() in token.strip(b" \t\r")]
+    if decimal_comma and found == [","]:
+        return
+    if found:
+        what = "commas" if found[0] == "," else f"{found[0]!r} separators"
+        raise InvalidInputError(
+            f"line 1: {describe(token)} has {what}; for CSV input pass "
+            "--column NAME or --column INDEX",
+            line=1,
+        )

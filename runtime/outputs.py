@@ -1,4 +1,10 @@
-"""Write predictions as text, CSV, JSON Lines or JSON, in input order, chunk by chunk."""
+"""Write predictions, in input order, chunk by chunk: as a new table, or appended to the input.
+
+`Writer` writes a new table (text, CSV, JSON Lines, JSON). `AppendWriter` writes each input
+record back, byte for byte, with the label (and probability) added in the input's own format.
+Both take, per chunk, one label per row (-1 where the row was skipped) and, with probabilities,
+one probability per row.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .inputs import Chunk
+from .inputs import Chunk, Input
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -17,7 +23,7 @@ SKIPPED = "skipped"
 
 
 class Writer:
-    """Formats rows; `write` takes a chunk and the labels/probabilities of its valid rows.
+    """Formats rows of a new table.
 
     text: `label` (or `label<TAB>probability`) per input row; `skipped` for a skipped row.
     csv: header `line,fahrenheit,label[,probability]`; a skipped row has label `skipped`.
@@ -62,17 +68,14 @@ class Writer:
         out: list[str] = []
         label_list = labels.tolist()
         prob_list = probabilities.tolist() if probabilities is not None else None
-        valid = 0
         pairs = zip(chunk.lines.tolist(), chunk.values.tolist(), strict=True)
         for i, (line, value) in enumerate(pairs):
             reason = chunk.invalid.get(i)
             if reason is not None:
                 out.append(self._skipped(line, reason))
                 continue
-            label = label_list[valid]
-            p = prob_list[valid] if prob_list is not None else None
-            valid += 1
-            out.append(self._row(line, value, label, p))
+            p = prob_list[i] if prob_list is not None else None
+            out.append(self._row(line, value, label_list[i], p))
         return out
 
     def _sep(self) -> str:
@@ -111,3 +114,153 @@ class Writer:
         if self.fmt == "json":
             self.out.write(b"\n]\n" if self.rows else b"]\n")
         self.out.flush()
+
+
+class AppendWriter:
+    """Writes each input record back with `label` (and `probability`) added.
+
+    CSV: the same bytes (header, delimiter, quoting, CRLF) plus new columns `label` and
+    `probability` (named `predicted_label` / `predicted_probability` when the header already
+    has that name); a skipped row gets empty cells; with a decimal comma, probabilities are
+    written with one. JSON Lines: each object with keys `label` and `probability` added before
+    its closing brace (same renaming per object); a skipped object gets `"skipped": reason`, and
+    a line that is no object becomes {"line": N, "skipped": reason}. Lines and arguments:
+    `value<TAB>label[<TAB>probability]`, with empty cells for a skipped row.
+    The output is UTF-8, uncompressed; it starts with a BOM when the input had one (UTF-8 or
+    UTF-16), so spreadsheets read it as UTF-8.
+    """
+
+    def __init__(self, out: IO[bytes], source: Input, proba: bool) -> None:
+        self.out = out
+        self.kind = source.kind
+        self.proba = proba
+        self.decimal_comma = source.decimal_comma
+        self.sep = (source.delimiter or ",").encode() if self.kind == "csv" else b"\t"
+        self.width = len(source.header) if source.header else 0
+        if source.encoding != "utf-8":
+            # The output is UTF-8; its BOM tells spreadsheets so, as the input's BOM did.
+            out.write(b"\xef\xbb\xbf")
+        names = ["label", "probability"] if proba else ["label"]
+        if source.header and source.header_record is not None:
+            taken = set(source.header)
+            cells = [f"predicted_{n}" if n in taken else n for n in names]
+            head, end = _split_end(source.header_record)
+            out.write(head + self.sep + self.sep.join(c.encode() for c in cells) + end)
+
+    def write(
+        self,
+        chunk: Chunk,
+        labels: npt.NDArray[np.int64],
+        probabilities: npt.NDArray[np.float32] | None,
+    ) -> None:
+        records = chunk.records
+        if records is None:
+            raise ValueError("AppendWriter needs chunks read with keep_records=True")
+        if self.kind == "jsonl":
+            rows = self._jsonl(chunk, records, labels, probabilities)
+        elif probabilities is None:
+            # Common case, one lookup per row: index -1 (skipped) picks the empty cell.
+            lf = tuple(self.sep + cell + b"\n" for cell in (b"0", b"1", b""))
+            crlf = tuple(self.sep + cell + b"\r\n" for cell in (b"0", b"1", b""))
+            rows = [
+                r[:-1] + crlf[label] if r[-1:] == b"\r" else r + lf[label]
+                for r, label in zip(self._filled(chunk, records), labels.tolist(), strict=True)
+            ]
+        else:
+            rows = self._with_proba(chunk, records, labels, probabilities)
+        self.out.write(b"".join(rows))
+
+    def _filled(self, chunk: Chunk, records: list[bytes]) -> list[bytes]:
+        """Records, with an emptied (too long) CSV row given its empty cells back."""
+        if not chunk.invalid or self.width < 2:
+            return records
+        records = list(records)
+        for i in chunk.invalid:
+            if not records[i]:
+                records[i] = self.sep * (self.width - 1)
+        return records
+
+    def _with_proba(
+        self,
+        chunk: Chunk,
+        records: list[bytes],
+        labels: npt.NDArray[np.int64],
+        probabilities: npt.NDArray[np.float32],
+    ) -> list[bytes]:
+        sep = self.sep.decode()
+        rows = []
+        for r, label, p in zip(
+            self._filled(chunk, records), labels.tolist(), probabilities.tolist(), strict=True
+        ):
+            head, end = _split_end(r)
+            if label < 0:
+                cells = sep + sep
+            else:
+                text = f"{p:.9g}"
+                cells = f"{sep}{label}{sep}{text.replace('.', ',') if self.decimal_comma else text}"
+            rows.append(head + cells.encode() + end)
+        return rows
+
+    def _jsonl(
+        self,
+        chunk: Chunk,
+        records: list[bytes],
+        labels: npt.NDArray[np.int64],
+        probabilities: npt.NDArray[np.float32] | None,
+    ) -> list[bytes]:
+        import json
+
+        rows = []
+        prob_list = probabilities.tolist() if probabilities is not None else None
+        for i, (r, label) in enumerate(zip(records, labels.tolist(), strict=True)):
+            head, end = _split_end(r)
+            reason = chunk.invalid.get(i)
+            if reason is not None:
+                if _is_object(head):
+                    rows.append(_insert(head, b'"skipped": ' + json.dumps(reason).encode()) + end)
+                else:
+                    line = int(chunk.lines[i])
+                    rows.append(json.dumps({"line": line, SKIPPED: reason}).encode() + b"\n")
+                continue
+            taken = b'"label"' in head or b'"probability"' in head
+            keys = _keys(head) if taken else set()
+            fields = f'"{_name("label", keys)}": {label}'
+            if prob_list is not None:
+                fields += f', "{_name("probability", keys)}": {prob_list[i]:.9g}'
+            rows.append(_insert(head, fields.encode()) + end)
+        return rows
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+def _split_end(record: bytes) -> tuple[bytes, bytes]:
+    """(record without a trailing CR, the line ending to write: CR LF or LF)."""
+    if record[-1:] == b"\r":
+        return record[:-1], b"\r\n"
+    return record, b"\n"
+
+
+def _is_object(text: bytes) -> bool:
+    import json
+
+    try:
+        return type(json.loads(text)) is dict
+    except ValueError:
+        return False
+
+
+def _keys(text: bytes) -> set[str]:
+    import json
+
+    return set(json.loads(text))
+
+
+def _name(name: str, keys: set[str]) -> str:
+    return f"predicted_{name}" if name in keys else name
+
+
+def _insert(obj: bytes, fields: bytes) -> bytes:
+    """Add `"k": v, ...` text before the closing brace of a JSON object's text."""
+    body = obj.rstrip()[:-1].rstrip()
+    return body + (b"" if body.endswith(b"{") else b", ") + fields + b"}"
