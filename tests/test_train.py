@@ -144,3 +144,17 @@ def test_every_train_model_option_maps_to_the_config() -> None:
         # each default carries a why-comment on the line(s) just above it
         before = source.split(f"    {f.name}: ")[0].rstrip().splitlines()[-1]
         assert before.strip().startswith("#"), f.name
+
+
+def test_the_library_returns_the_run_and_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fclf_edge.train.report import summary
+    from fclf_edge.train.run import run_training
+
+    run = run_training(TrainConfig(device="cpu", data="question"), out=str(tmp_path / "m.pt"))
+    assert capsys.readouterr() == ("", "")
+    assert run.result.boundary == 32.0 and (tmp_path / "m.pt").exists()
+    text = summary(run)
+    assert "boundary -b/w 32.0 °F (refined to the exact float32 boundary)" in text
+    assert text.endswith(f"checkpoint      {tmp_path / 'm.pt'}")
