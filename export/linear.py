@@ -104,9 +104,11 @@ class LinearModel:
     @property
     def label_meaning(self) -> str:
         side = "above" if self.weight > 0 else "below"
+        sign = "-" if self.bias < 0 else "+"
         return (
-            f"1 = this model's logit {self.weight:.6g} * F + {self.bias:.6g} > 0, i.e. F {side} "
-            f"{self.boundary:.6g}; 0 otherwise (the author's own decision, not the formula's)"
+            f"1 = this model's logit {self.weight:.6g} * F {sign} {abs(self.bias):.6g} > 0, "
+            f"i.e. F {side} {self.boundary:.6g}; 0 otherwise (the author's own decision, "
+            "not the formula's)"
         )
 
 

@@ -38,6 +38,8 @@ class VerifyReport:
     # Probability checks: steps where p decreases as x increases, and labels on the wrong side
     # of 0.5 (label 1 needs p >= 0.5, label 0 needs p <= 0.5).
     probability_violations: int = 0
+    # The lowest and highest input the model gets wrong: how far its boundary is from the rule's.
+    wrong_span: tuple[float, float] | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -52,6 +54,7 @@ class _ChunkResult:
     probability_violations: int
     p_first: float
     p_last: float
+    wrong_span: tuple[float, float] | None
 
 
 def _check_chunk(classifier: Classifier, rule: Rule, x: npt.NDArray[np.float32]) -> _ChunkResult:
@@ -65,7 +68,8 @@ def _check_chunk(classifier: Classifier, rule: Rule, x: npt.NDArray[np.float32])
     violations = int(np.count_nonzero(np.diff(p) < 0))
     violations += int(np.count_nonzero((labels == 1) & (p < 0.5)))
     violations += int(np.count_nonzero((labels == 0) & (p > 0.5)))
-    return _ChunkResult(len(x), len(wrong), first, violations, float(p[0]), float(p[-1]))
+    span = (float(x[wrong].min()), float(x[wrong].max())) if len(wrong) else None
+    return _ChunkResult(len(x), len(wrong), first, violations, float(p[0]), float(p[-1]), span)
 
 
 def sample_values(low: float, high: float, n: int, seed: int) -> Iterator[npt.NDArray[np.float32]]:
@@ -117,6 +121,11 @@ def verify(
         report.mismatches += result.wrong
         report.first.extend(result.first[: MAX_REPORTED - len(report.first)])
         report.probability_violations += result.probability_violations
+        if result.wrong_span is not None:
+            lo, hi = result.wrong_span
+            if report.wrong_span is not None:
+                lo, hi = min(lo, report.wrong_span[0]), max(hi, report.wrong_span[1])
+            report.wrong_span = (lo, hi)
         # Exhaustive chunks arrive in increasing x: the step between chunks counts too.
         if exhaustive and last_p is not None and result.p_first < last_p:
             report.probability_violations += 1
