@@ -14,11 +14,11 @@ import torch
 from click.testing import CliRunner
 
 from fclf_edge.export.cli import main as export_main
-from fclf_edge.export.linear import BasicModel
 from fclf_edge.export.parity import parity_inputs
 from fclf_edge.runtime import DEFAULT_MODEL_PATH, Classifier
 
 from .conftest import cli_env
+from .test_export_torch import _spellings
 
 OLD_ONNXRUNTIME = "onnxruntime==1.17.3"
 
@@ -56,19 +56,16 @@ def old_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_onnxruntime_1_17_loads_every_export_with_identical_labels(
     tmp_path: Path, old_python: Path, onnx_path: Path
 ) -> None:
-    question = BasicModel()
-    with torch.no_grad():
-        question.linear.weight.fill_(0.2571)
-        question.linear.bias.fill_(-4.3253)
-    torch.save(question.state_dict(), tmp_path / "question.pt")
-    user_onnx = tmp_path / "question.onnx"
-    result = CliRunner().invoke(
-        export_main, [str(tmp_path / "question.pt"), "--out", str(user_onnx)]
-    )
-    assert result.exit_code == 0, result.output
-
-    models = {"bundled": DEFAULT_MODEL_PATH, "trained": onnx_path, "question": user_onnx}
-    x = np.concatenate([parity_inputs(32.0), parity_inputs(16.8234)])
+    models = {"bundled": DEFAULT_MODEL_PATH, "trained": onnx_path}
+    for name, module in _spellings().items():  # the question's three state_dict spellings
+        torch.save(module.state_dict(), tmp_path / f"{name}.pt")
+        models[name] = tmp_path / f"{name}.onnx"
+        result = CliRunner().invoke(
+            export_main, [str(tmp_path / f"{name}.pt"), "--out", str(models[name])]
+        )
+        assert result.exit_code == 0, result.output
+    boundaries = [Classifier(path).boundary or 0.0 for path in models.values()]
+    x = np.concatenate([parity_inputs(b) for b in sorted(set(boundaries))])
     np.save(tmp_path / "x.npy", x)
     args = [str(old_python), "-c", RUN, str(tmp_path / "x.npy")]
     for name, path in models.items():
