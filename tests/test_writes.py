@@ -486,6 +486,20 @@ def test_train_and_export_stdout_on_a_full_device(tmp_path: Path, checkpoint_pat
 # --- signals --------------------------------------------------------------------------------
 
 
+def _catches(pid: int, sig: int) -> bool:
+    """Whether process `pid` has installed a handler for `sig` (Linux's /proc status)."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    caught = next(line for line in status if line.startswith("SigCgt:")).split()[1]
+    return bool(int(caught, 16) >> (sig - 1) & 1)
+
+
+def _default_signals() -> None:
+    """In the child: undo a SIG_IGN inherited from a shell that started the suite in the
+    background, which Python and the commands would otherwise keep."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -509,10 +523,11 @@ def test_signal_during_predict_leaves_no_partial_or_temp_file(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=cli_env(),
+        preexec_fn=_default_signals,
     )
     assert proc.stdin is not None
     try:
-        proc.stdin.write(b"33\n" * 10_000)
+        proc.stdin.write(b"33\n" * 1_000_000)  # more than one 2 MB read block; stdin stays open
         proc.stdin.flush()
         # The temp file exists once the output is open: the run is under way, mid-stream.
         _wait_for(lambda: any(TEMP_NAME.match(n) for n in names(tmp_path)))
@@ -531,9 +546,11 @@ def test_sigterm_during_exhaustive_verify_exits_143() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=cli_env(),
+        preexec_fn=_default_signals,
     )
     try:
-        time.sleep(3)  # well inside the 2.3 billion values (about 20 s on two cores)
+        _wait_for(lambda: _catches(proc.pid, signal.SIGTERM))
+        time.sleep(1)  # into the 2.3 billion values (about 20 s on two cores)
         assert proc.poll() is None
         proc.terminate()
         stdout, stderr = proc.communicate(timeout=30)
