@@ -44,7 +44,7 @@ class TrainResult:
     model: FahrenheitClassifier
     config: TrainConfig
     device: str
-    seconds: float
+    seconds: float  # train() from start to end: reading, fitting, placing, evaluating
     # The gradient fit in raw °F units, before the threshold is placed (logit = w · F + b).
     fit_weight: float
     fit_bias: float
@@ -61,6 +61,7 @@ class TrainResult:
     interval: Interval | None = None
     # The training set (not saved in the checkpoint): for plots and reports.
     data: TrainingData | None = None
+    read_seconds: float = 0.0  # of `seconds`: making or reading the training set
 
     @property
     def weight(self) -> float:
@@ -144,6 +145,7 @@ def train(
     torch.manual_seed(config.seed)
 
     data = load_data(config, rule, on_skip)
+    read_seconds = time.perf_counter() - started
     x, labels = data.x, data.labels
     _require_two_classes(config, data)
     counts = count_labels(x, labels) if config.data == "file" else None
@@ -189,6 +191,7 @@ def train(
         label_gap=label_gap,
         interval=interval,
         data=data,
+        read_seconds=read_seconds,
     )
     if rule is None:
         result.metrics = evaluate_file(model, data)

@@ -48,10 +48,17 @@ class Interval:
 
 
 def count_labels(x: npt.NDArray[np.float32], labels: npt.NDArray[np.integer[Any]]) -> LabelCounts:
-    """Group rows by distinct reading (one sort); -0.0 and 0.0 are one reading, as in the model."""
-    values, inverse, totals = np.unique(x, return_inverse=True, return_counts=True)
-    ones = np.bincount(inverse.reshape(-1), weights=labels, minlength=len(values)).astype(np.int64)
-    return LabelCounts(values, ones, totals.astype(np.int64) - ones)
+    """Group rows by distinct reading; -0.0 and 0.0 are one reading, as in the model."""
+    # Two plain sorts (one per label) rather than one argsort: numpy sorts float32 in SIMD.
+    is_1 = labels == 1
+    v1, c1 = np.unique(x[is_1], return_counts=True)
+    v0, c0 = np.unique(x[~is_1], return_counts=True)
+    values = np.union1d(v1, v0)
+    ones = np.zeros(len(values), dtype=np.int64)
+    zeros = np.zeros(len(values), dtype=np.int64)
+    ones[np.searchsorted(values, v1)] = c1
+    zeros[np.searchsorted(values, v0)] = c0
+    return LabelCounts(values, ones, zeros)
 
 
 def fewest_errors(counts: LabelCounts, prefer: float) -> Interval:

@@ -16,8 +16,10 @@ def summary(run: TrainRun) -> str:
     lines = [f"device          {device}"]
     if result.config.data == "file":
         lines += _data_lines(run)
+    read = f"read {result.read_seconds:.3f} s, " if result.config.data == "file" else ""
+    fit = result.seconds - result.read_seconds
     lines += [
-        f"time            {run.seconds:.3f} s total, fit {result.seconds:.3f} s "
+        f"time            {run.seconds:.3f} s total, {read}fit {fit:.3f} s "
         f"({result.steps} {kind} steps)",
         f"objective       {result.config.objective}, final loss {result.final_loss:.6g}",
         f"fit             weight {result.fit_weight:.6f} /°F, bias {result.fit_bias:.6f}, "
