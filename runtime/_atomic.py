@@ -64,34 +64,44 @@ class _Guarded:
         self._closed = False
         self.error: WriteError | None = None
 
-    def _call(self, operation: str, *args: object) -> int | None:
+    def _usable(self) -> None:
         if self.error is not None:
             raise self.error
         if self._closed:
             raise ValueError("I/O operation on closed file.")
-        try:
-            return cast("int | None", getattr(self._stream, operation)(*args))
-        except BrokenPipeError as exc:
-            if self._quiet_pipe:
-                raise  # the reader went away: the caller stops quietly, as Unix tools do
-            self.error = write_error(self.name, exc)
-            raise self.error from exc
-        except WriteError:
-            raise
-        except OSError as exc:
-            self.error = write_error(self.name, exc)
-            raise self.error from exc
+
+    def _mapped(self, exc: OSError) -> OSError:
+        """The error to raise for `exc`: a WriteError, or a broken pipe as it is."""
+        if isinstance(exc, WriteError) or (self._quiet_pipe and isinstance(exc, BrokenPipeError)):
+            return exc  # for stdout, a reader that went away is not an error (`| head`)
+        self.error = write_error(self.name, exc)
+        return self.error
 
     def write(self, data: ReadableBuffer) -> int:
-        return self._call("write", data) or 0
+        self._usable()
+        try:
+            return self._stream.write(data)
+        except OSError as exc:
+            error = self._mapped(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def writelines(self, lines: Iterable[ReadableBuffer]) -> None:
         for line in lines:
             self.write(line)
 
     def flush(self) -> None:
-        if not self._closed:
-            self._call("flush")
+        if self._closed:
+            return
+        self._usable()
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            error = self._mapped(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def close(self) -> None:
         """Flush; the stream underneath belongs to whoever opened it and stays open."""

@@ -540,6 +540,9 @@ def test_signal_during_predict_leaves_no_partial_or_temp_file(
     assert out.read_text() == "previous\n" and names(tmp_path) == ["labels.txt"]
 
 
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="reads the handler mask from Linux's /proc"
+)
 def test_sigterm_during_exhaustive_verify_exits_143() -> None:
     proc = subprocess.Popen(
         [str(BIN / "fclf-edge"), "verify", "--exhaustive"],
