@@ -355,3 +355,24 @@ def test_library_errors_are_invalid_input(tmp_path: Path) -> None:
     path.write_text("fahrenheit,label\n1,1\n")
     with pytest.raises(InvalidInputError, match="only label 1"):
         train(TrainConfig(device="cpu", data_file=str(path)))
+
+
+def test_the_file_training_benchmark_runs(tmp_path: Path) -> None:
+    """bench/train_file.py end to end on tiny files, so it cannot rot (no timing asserted)."""
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "benchmarks.md"
+    out.write_text("# Benchmarks\n\nkept\n")
+    proc = subprocess.run(
+        [sys.executable, str(root / "bench" / "train_file.py"), "--smoke", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    assert text.startswith("# Benchmarks\n\nkept\n")
+    assert "<!-- section:train-file -->" in text and "Smoke run" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 20,000 rows")]
+    assert len(rows) == 4 and sum("| train-model |" in r for r in rows) == 2
