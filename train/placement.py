@@ -93,3 +93,8 @@ def middle_of_gap(low: float, high: float) -> float:
     if t >= high:  # a gap of one or two float32 steps: the middle rounds onto its top
         t = float(next_up(high, -1))
     return max(t, low)
+
+
+def shown(value: float) -> str:
+    """A float32 reading or threshold as its shortest text (33.1, not 33.099998474121094)."""
+    return str(np.float32(value))

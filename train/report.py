@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .placement import shown
 from .run import TrainRun, training_file_record
 
 
@@ -53,7 +54,7 @@ def _model_lines(run: TrainRun) -> list[str]:
     }[result.placement]
     lines = [
         f"model           weight {result.weight:.6f} /°F, bias {result.bias:.6f}, "
-        f"boundary -b/w {result.boundary!r} °F{placed}"
+        f"boundary -b/w {shown(result.boundary)} °F{placed}"
     ]
     if result.config.data == "file":
         return lines + _file_lines(run)
@@ -73,10 +74,10 @@ def _file_lines(run: TrainRun) -> list[str]:
     largest_0, smallest_1 = result.label_gap
     if result.separable:
         labels = [
-            f"separable       yes: every reading labelled 0 is at or below {largest_0!r} °F and "
-            f"every reading labelled 1 at or above {smallest_1!r} °F",
-            f"                the boundary lies somewhere in the gap ({largest_0!r}, "
-            f"{smallest_1!r}) °F, {smallest_1 - largest_0:.6g} °F wide; the threshold sits in "
+            f"separable       yes: every reading labelled 0 is at or below {shown(largest_0)} °F "
+            f"and every reading labelled 1 at or above {shown(smallest_1)} °F",
+            f"                the boundary lies somewhere in the gap ({shown(largest_0)}, "
+            f"{shown(smallest_1)}) °F, {smallest_1 - largest_0:.6g} °F wide; the threshold sits in "
             "its middle, as far from both classes as the data allows",
             "                without the labeller no refinement to an exact boundary is "
             "possible: readings inside the gap were never labelled",
@@ -85,10 +86,10 @@ def _file_lines(run: TrainRun) -> list[str]:
         assert result.interval is not None
         low, high = result.interval.low, result.interval.high
         labels = [
-            f"separable       no: readings labelled 0 reach up to {largest_0!r} °F and readings "
-            f"labelled 1 down to {smallest_1!r} °F",
+            f"separable       no: readings labelled 0 reach up to {shown(largest_0)} °F and "
+            f"readings labelled 1 down to {shown(smallest_1)} °F",
             f"                fewest rows wrong ({result.interval.errors:,}) with the threshold "
-            f"anywhere in [{low!r}, {high!r}) °F; it sits in the middle",
+            f"anywhere in [{shown(low)}, {shown(high)}) °F; it sits in the middle",
         ]
     lines = labels + [
         f"training        accuracy {m['train_accuracy']:.4%}: {m['train_errors']:,} of "

@@ -13,6 +13,7 @@ from .checkpoint import save_checkpoint
 from .config import TrainConfig
 from .datafile import SkipFn
 from .fit import ProgressFn, TrainResult, train
+from .placement import shown
 
 
 @dataclass
@@ -110,11 +111,13 @@ def describe_data(result: TrainResult) -> str:
         held = f", {record['rows_holdout']} held out" if record["rows_holdout"] else ""
         if result.separable:
             low, high = record["label_gap"]
-            placed = f"separable; threshold at the middle of the gap ({low!r}, {high!r}) °F"
+            placed = (
+                f"separable; threshold at the middle of the gap ({shown(low)}, {shown(high)}) °F"
+            )
         else:
             low, high = record["threshold_interval"]
             placed = (
-                f"not separable; threshold at the middle of [{low!r}, {high!r}) °F, "
+                f"not separable; threshold at the middle of [{shown(low)}, {shown(high)}) °F, "
                 f"where the fewest rows are wrong ({record['train_errors']})"
             )
         return (
