@@ -24,14 +24,26 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .formula import above_freezing, celsius
+    from .inputs import open_input
+    from .stream import InvalidRowError, iter_predictions, predict_stream
+
+# Loaded on first use, off the start-up path of `import fclf_edge.runtime`: the formula is for
+# checking, not predicting; the file readers are for apps that score files and streams.
+_LAZY = {
+    "above_freezing": "formula",
+    "celsius": "formula",
+    "open_input": "inputs",
+    "predict_stream": "stream",
+    "iter_predictions": "stream",
+    "InvalidRowError": "stream",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The formula is for checking, not predicting: load it on first use, off the start-up path.
-    if name in ("above_freezing", "celsius"):
-        from . import formula
+    if name in _LAZY:
+        import importlib
 
-        return getattr(formula, name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -41,10 +53,14 @@ __all__ = [
     "DeviceUnavailableError",
     "FclfError",
     "InvalidInputError",
+    "InvalidRowError",
     "MismatchError",
     "MissingDependencyError",
     "ModelError",
     "WriteError",
     "above_freezing",
     "celsius",
+    "iter_predictions",
+    "open_input",
+    "predict_stream",
 ]

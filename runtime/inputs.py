@@ -141,7 +141,7 @@ def _reason(token: bytes, empty: str, decimal_comma: bool) -> str:
         token.decode("utf-8")
     except UnicodeDecodeError:
         return "not valid UTF-8 text"
-    if decimal_comma and b"." in token and parse_number(token.replace(b".", b",")) is not None:
+    if decimal_comma and parse_number(token) is not None:
         return f"{describe(token)} has a decimal point; the decimal mark is set to a comma"
     if not decimal_comma and parse_number(token, decimal_comma=True) is not None:
         return f"{describe(token)} is not a number (a decimal comma? see --decimal-comma)"

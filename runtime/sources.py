@@ -42,7 +42,7 @@ def utf8_blocks(
     """
     found = {} if found is None else found
     read = _reader(stream)
-    first = _read_at_least(read, _MAGIC_BYTES, block_bytes)
+    first = _read_head(read, block_bytes)
     kind = compression_of(first)
     if kind is not None:
         found["compression"] = kind
@@ -80,6 +80,35 @@ def _reader(stream: Any) -> Callable[[int], bytes]:
     # instead of waiting for a full block; for regular files it reads a whole block either way.
     read: Callable[[int], bytes] = getattr(stream, "read1", None) or stream.read
     return read
+
+
+def _read_head(read: Callable[[int], bytes], block_bytes: int) -> bytes:
+    """The first block, extended only while it could still be the start of a signature.
+
+    A live pipe that sends "33\n" is answered at once instead of waiting for 10 bytes.
+    """
+    data = read(block_bytes)
+    while data and _maybe_signature(data):
+        more = read(block_bytes)
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _maybe_signature(data: bytes) -> bool:
+    """Whether `data` is a proper prefix of a compression magic or a byte-order mark."""
+    if len(data) >= _MAGIC_BYTES:
+        return False
+    if any(len(data) < len(s) and s.startswith(data) for s in (GZIP_MAGIC, XZ_MAGIC, UTF8_BOM)):
+        return True
+    if any(len(data) < 2 and bom.startswith(data) for bom in UTF16_BOMS):
+        return True
+    if not b"BZh".startswith(data[:3]):
+        return False
+    return len(data) <= 3 or (
+        data[3:4].isdigit() and any(m.startswith(data[4:]) for m in BZ2_MAGICS)
+    )
 
 
 def _read_at_least(read: Callable[[int], bytes], n: int, block_bytes: int) -> bytes:

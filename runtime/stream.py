@@ -1,12 +1,17 @@
 """Score files and streams chunk by chunk: the loop behind `fclf-edge predict`, for any app.
 
->>> import io, sys
->>> from fclf_edge.runtime import Classifier, predict_stream
->>> data = io.BytesIO(b"city,temp_f\\nOslo,33\\nRome,32\\n")
->>> _ = predict_stream(Classifier(), data, sys.stdout.buffer, column="temp_f", append=True)
-city,temp_f,label
-Oslo,33,1
-Rome,32,0
+    >>> import io
+    >>> from fclf_edge.runtime import Classifier, predict_stream
+    >>> table = io.BytesIO(b"city,temp_f\\nOslo,33\\nRome,32\\n")
+    >>> out = io.BytesIO()
+    >>> predict_stream(Classifier(), table, out, column="temp_f", append=True)
+    StreamSummary(rows=2, skipped=0, kind='csv')
+    >>> print(out.getvalue().decode(), end="")
+    city,temp_f,label
+    Oslo,33,1
+    Rome,32,0
+
+`iter_predictions` yields the same results as arrays (`Scored` chunks) instead of writing them.
 """
 
 from __future__ import annotations
@@ -95,6 +100,7 @@ def iter_predictions(
     Yields:
         `Scored` chunks, in input order.
     """
+    _check_on_invalid(on_invalid)
     opened = _open(
         source, column, extra, input_format, delimiter, decimal_comma, False, chunk_lines
     )
@@ -141,6 +147,7 @@ def predict_stream(
     """
     from .outputs import AppendWriter, Writer
 
+    _check_on_invalid(on_invalid)
     opened = _open(source, column, (), input_format, delimiter, decimal_comma, append, chunk_lines)
     where = "argument" if _is_values(source) else "line"
     writer: Writer | AppendWriter = (
@@ -154,6 +161,11 @@ def predict_stream(
         skipped += len(scored.chunk.invalid)
     writer.close()
     return StreamSummary(rows, skipped, opened.kind)
+
+
+def _check_on_invalid(on_invalid: str) -> None:
+    if on_invalid not in ("error", "skip"):
+        raise InvalidInputError(f"on_invalid must be 'error' or 'skip', not {on_invalid!r}")
 
 
 def _is_values(source: object) -> bool:

@@ -25,17 +25,18 @@ _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "TAB", "|": "'|'"}
 def detect_delimiter(line: str, decimal_comma: bool = False) -> str:
     """The one of `, ; TAB |` that occurs most often in `line` outside quotes.
 
-    Ties go to the earlier in that list; with a decimal comma, ',' is never the delimiter.
-    A line with none of them is a single column (',' then, which splits nothing).
+    Ties go to the earlier in that list. With a decimal comma, ',' is the delimiter only when
+    no other one occurs (and is then refused by the caller). A line with none of them is a
+    single column.
     """
     import re
 
     bare = re.sub(r'"[^"]*"', "", line)
-    candidates = [d for d in DELIMITERS if not (decimal_comma and d == ",")]
-    best = max(candidates, key=lambda d: (bare.count(d), -candidates.index(d)))
-    if bare.count(best) == 0:
-        return ";" if decimal_comma else ","
-    return best
+    counts = {d: bare.count(d) for d in DELIMITERS}
+    found = [d for d in DELIMITERS if counts[d] and not (decimal_comma and d == ",")]
+    if found:
+        return max(found, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    return ";" if decimal_comma and not counts[","] else ","
 
 
 def _is_index(spec: str) -> bool:
@@ -141,7 +142,7 @@ class _CsvReader:
         try:
             return next(self.reader, None)
         except csv.Error as exc:
-            raise InvalidInputError(f"line 1: cannot read CSV ({exc})") from None
+            raise InvalidInputError(f"line 1: {_csv_problem(exc)}") from None
 
     def _texts(self, blocks: Iterator[LineBlock]) -> Iterator[io.StringIO]:
         """Each block as lines of text; csv.reader takes them through a C-level chain."""
@@ -229,7 +230,7 @@ class _CsvReader:
                     tokens, lines, known, records = [], [], {}, []
                     extras = [[] for _ in extra_index]
         except csv.Error as exc:
-            raise InvalidInputError(f"line {prev + 1}: cannot read CSV ({exc})") from None
+            raise InvalidInputError(f"line {prev + 1}: {_csv_problem(exc)}") from None
         if tokens:
             yield self._chunk(tokens, lines, known, extras, records)
 
@@ -239,7 +240,7 @@ class _CsvReader:
         for number in range(start, end + 1):
             reason = self.problems.pop(number, None)
             if reason is not None:
-                known[pos] = f"line {number} is {reason}" if end != start else f"line is {reason}"
+                known[pos] = f"line {number} of the record: {reason}" if end != start else reason
                 return
         if sum(map(len, record)) > MAX_RECORD_BYTES:
             known[pos] = f"the record is longer than {MAX_RECORD_BYTES:,} bytes"
@@ -264,6 +265,13 @@ class _CsvReader:
         if self.keep_records:
             chunk.records = records
         return chunk
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        # csv's own bound on one field (128 KiB): reached by a quote that is never closed.
+        return f"a field runs on past {csv.field_size_limit():,} bytes (a quote left open?)"
+    return f"cannot read CSV ({exc})"
 
 
 def open_jsonl(
@@ -316,7 +324,7 @@ def _jsonl_chunk(
     shown: dict[int, str] = {}
     for i, line in enumerate(part):
         if problems and first + i in problems:
-            invalid[i] = f"line is {problems[first + i]}"
+            invalid[i] = problems[first + i]
             continue
         try:
             obj = json.loads(line)
