@@ -14,7 +14,7 @@ import onnx
 import torch
 
 from fclf_edge.runtime._atomic import atomic_write_bytes
-from fclf_edge.runtime.errors import MismatchError, ModelError
+from fclf_edge.runtime.errors import InvalidInputError, MismatchError, ModelError
 from fclf_edge.runtime.floats import DOMAIN_HIGH, DOMAIN_LOW
 from fclf_edge.runtime.metadata import METADATA_KEYS as K
 from fclf_edge.train.checkpoint import Checkpoint, checkpoint_from_payload, read_payload
@@ -177,6 +177,8 @@ def export_checkpoint(
     perturbed graph is caught. Raises MismatchError (nothing written) when parity fails.
     With `ort`, also writes the ORT-format model beside it (see `fclf_edge.export.ort_format`).
     """
+    out = Path(out_path)
+    beside = _companion_base(out) if ort else out  # refuse a bad --ort target before any work
     source = load_source(checkpoint_path, opset)
     model = export_module(source.module, opset)
     if onnx_transform is not None:
@@ -208,17 +210,32 @@ def export_checkpoint(
     set_metadata(model, metadata)
     check(model)
     data = model.SerializeToString()
-    out = Path(out_path)
     converted = None
     if ort:
         from .ort_format import CONFIG_SUFFIX, to_ort
 
         # Converted and checked before anything is written: a failure leaves no half pair.
-        converted = to_ort(data, inputs, atol, out.with_suffix(".ort").name)
+        converted = to_ort(data, inputs, atol, beside.with_suffix(".ort").name)
     atomic_write_bytes(out, data)
     if converted is not None:
-        atomic_write_bytes(out.with_suffix(".ort"), converted.model)
-        atomic_write_bytes(out.with_suffix(CONFIG_SUFFIX), converted.config)
+        atomic_write_bytes(beside.with_suffix(".ort"), converted.model)
+        atomic_write_bytes(beside.with_suffix(CONFIG_SUFFIX), converted.config)
     return ExportResult(
-        out, report, metadata, len(data), out.with_suffix(".ort") if converted else None
+        out, report, metadata, len(data), beside.with_suffix(".ort") if converted else None
     )
+
+
+def _companion_base(out: Path) -> Path:
+    """Where the .ort goes: beside the .onnx file itself (a symlink's target, not the link).
+
+    A FIFO, device or /dev/stdout has no "beside": --ort needs a file path.
+    """
+    import stat
+
+    real = out.resolve() if out.is_symlink() else out
+    if real.exists() and not stat.S_ISREG(real.stat().st_mode):
+        raise InvalidInputError(
+            f"--ort needs --out to be a file path, and {out} is not a regular file "
+            "(a pipe, device or socket has no folder to put the .ort beside)"
+        )
+    return real

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +240,22 @@ def test_ort_format_model_runs_with_identical_labels(tmp_path: Path, checkpoint_
         run = CliRunner().invoke(runtime_main, [args[0], "--model", str(ort_file), *args[1:]])
         assert run.exit_code == 0, run.output
     assert CliRunner().invoke(runtime_main, ["predict", "-m", str(ort_file), "33"]).output == "1\n"
+
+
+def test_ort_goes_beside_a_symlinks_target_and_needs_a_file(
+    tmp_path: Path, checkpoint_path: Path
+) -> None:
+    real = tmp_path / "models" / "m.onnx"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.onnx"
+    link.symlink_to(real)
+    result = CliRunner().invoke(export_main, [str(checkpoint_path), "--out", str(link), "--ort"])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and real.with_suffix(".ort").exists()
+    assert not (tmp_path / "link.ort").exists()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(export_main, [str(checkpoint_path), "--out", str(fifo), "--ort"])
+    assert result.exit_code == 2 and "--ort needs --out to be a file path" in result.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
