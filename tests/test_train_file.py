@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -376,3 +377,30 @@ def test_the_file_training_benchmark_runs(tmp_path: Path) -> None:
     assert "<!-- section:train-file -->" in text and "Smoke run" in text
     rows = [line for line in text.splitlines() if line.startswith("| 20,000 rows")]
     assert len(rows) == 4 and sum("| train-model |" in r for r in rows) == 2
+
+
+def readme_block(marker: str) -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    after = readme.split(f"<!-- example:{marker} -->\n", 1)[1]
+    return after.split("\n", 1)[1].split("```", 1)[0]  # the fenced block under the marker
+
+
+def test_readme_train_on_your_own_data_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    (tmp_path / "readings.csv").write_text(readme_block("readings.csv"))
+    command, *expected = readme_block("train-on-your-own-data").splitlines()
+    program, *args = shlex.split(command.removeprefix("$ "))
+    assert program == "train-model"
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(train_main, args)
+    assert result.exit_code == 0, result.output
+    got = result.stderr.splitlines() + result.stdout.splitlines()
+
+    def steady(lines: list[str]) -> list[str]:
+        return [re.sub(r"[\d.]+ s", "_ s", line) for line in lines]
+
+    assert steady(got) == steady(expected)
+    assert (tmp_path / "model.pt").exists()
