@@ -208,27 +208,47 @@ class AppendWriter:
         labels: npt.NDArray[np.int64],
         probabilities: npt.NDArray[np.float32] | None,
     ) -> list[bytes]:
+        label_list = labels.tolist()
+        if probabilities is None:
+            cells = [b', "label": 0}\n', b', "label": 1}\n']
+        else:
+            cells = [
+                f', "label": {label}, "probability": {p:.9g}}}\n'.encode()
+                for label, p in zip(label_list, probabilities.tolist(), strict=True)
+            ]
+            label_list = [j if label >= 0 else -1 for j, label in enumerate(label_list)]
+        # The common record `{...}` with no "label" key: drop its brace, add the cells.
+        # Anything else (skipped, empty object, trailing space, a "label" key) goes the long way.
+        return [
+            r[:-1] + cells[i]
+            if i >= 0 and r[-1:] == b"}" and r[-2:-1] not in b"{ \t" and b'"label"' not in r
+            else self._jsonl_row(chunk, j, r, labels, probabilities)
+            for j, (r, i) in enumerate(zip(records, label_list, strict=True))
+        ]
+
+    def _jsonl_row(
+        self,
+        chunk: Chunk,
+        i: int,
+        record: bytes,
+        labels: npt.NDArray[np.int64],
+        probabilities: npt.NDArray[np.float32] | None,
+    ) -> bytes:
         import json
 
-        rows = []
-        prob_list = probabilities.tolist() if probabilities is not None else None
-        for i, (r, label) in enumerate(zip(records, labels.tolist(), strict=True)):
-            head, end = _split_end(r)
-            reason = chunk.invalid.get(i)
-            if reason is not None:
-                if _is_object(head):
-                    rows.append(_insert(head, b'"skipped": ' + json.dumps(reason).encode()) + end)
-                else:
-                    line = int(chunk.lines[i])
-                    rows.append(json.dumps({"line": line, SKIPPED: reason}).encode() + b"\n")
-                continue
-            taken = b'"label"' in head or b'"probability"' in head
-            keys = _keys(head) if taken else set()
-            fields = f'"{_name("label", keys)}": {label}'
-            if prob_list is not None:
-                fields += f', "{_name("probability", keys)}": {prob_list[i]:.9g}'
-            rows.append(_insert(head, fields.encode()) + end)
-        return rows
+        head, end = _split_end(record)
+        reason = chunk.invalid.get(i)
+        if reason is not None:
+            if _is_object(head):
+                return _insert(head, b'"skipped": ' + json.dumps(reason).encode()) + end
+            line = int(chunk.lines[i])
+            return json.dumps({"line": line, SKIPPED: reason}).encode() + b"\n"
+        taken = b'"label"' in head or b'"probability"' in head
+        keys = _keys(head) if taken else set()
+        fields = f'"{_name("label", keys)}": {int(labels[i])}'
+        if probabilities is not None:
+            fields += f', "{_name("probability", keys)}": {float(probabilities[i]):.9g}'
+        return _insert(head, fields.encode()) + end
 
     def close(self) -> None:
         self.out.flush()

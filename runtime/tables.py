@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,13 @@ def open_csv(
 
 
 class _CsvReader:
-    """csv.reader over bounded lines, tracking each record's lines and raw text."""
+    """csv.reader over bounded blocks of lines, one block at a time.
+
+    A block without a quote character holds one record per line: it is parsed in one call
+    and never looked at record by record (the fast path). Otherwise each record's lines are
+    tracked, and a record still open at the end of a block (an odd number of quotes) is
+    carried into the next block, up to the record limit.
+    """
 
     def __init__(
         self,
@@ -101,170 +108,230 @@ class _CsvReader:
                 "a decimal comma needs a delimiter other than ',' (e.g. ';'): "
                 "'32,5,Oslo' cannot be split"
             )
+        self.blocks = blocks
         self.delimiter = delimiter
         self.column = column
         self.extra = extra
         self.decimal_comma = decimal_comma
         self.keep_records = keep_records
-        self.problems: dict[int, str] = {}  # line number -> why it was emptied
-        self.window: list[tuple[int, list[bytes]]] = []  # blocks a pending record may span
-        self.last_end = 0  # last line of the last complete record
-        self.reader = csv.reader(
-            itertools.chain.from_iterable(self._texts(itertools.chain([first_block], blocks))),
-            delimiter=delimiter,
-        )
-        first = self._next()
+        self.missing = f"the row has no column {column!r}"
         self.header: list[str] | None = None
         self.header_record: bytes | None = None
-        self.first_row: list[str] | None = None
+        self.rest: LineBlock | None = first_block  # what is left of the first block
+
+        text = decode_block(first_block)
+        reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter)
+        try:
+            first = next(reader, None)
+        except csv.Error as exc:
+            raise InvalidInputError(f"line 1: {_csv_problem(exc)}") from None
         if first is None:
-            self.index, self.extra_index = 0, []
+            self.index, self.extra_index, self.rest = 0, [], None
+            self._getter: Callable[[list[str]], Any] = operator.itemgetter(0)
             return
         cells = [cell.strip() for cell in first]
         self.index = _column_index(column, first, cells, "--column")
         # By index, a header is a first row whose cell in that column is not a number.
-        has_header = (
-            not _is_index(column) or parse_number(first[self.index].encode(), decimal_comma) is None
+        has_header = not _is_index(column) or (
+            parse_number(first[self.index].encode(), decimal_comma) is None
         )
         if not has_header and not all(_is_index(name) for name in extra):
             raise InvalidInputError(
                 f"columns {list(extra)}: the input has no header row; name columns by INDEX"
             )
         self.extra_index = [_column_index(name, first, cells, "column") for name in extra]
+        # Picks the value cell, or a tuple (value, *extra cells), from each row.
+        self._getter = operator.itemgetter(self.index, *self.extra_index)
         if has_header:
+            used = reader.line_num
+            lines = first_block.body.split(b"\n", used)
+            header = b"\n".join(lines[:used])
+            if header.count(b'"') % 2 and len(lines) <= used:
+                raise InvalidInputError(
+                    "line 1: the header row runs on past its block (a quote left open?)"
+                )
             self.header = cells
-            self.header_record = self._raw(1, self.reader.line_num) if keep_records else None
-            self.last_end = self.reader.line_num
-        else:
-            self.first_row = first
+            self.header_record = header
+            body = lines[used] if len(lines) > used else b""
+            count = first_block.count - used
+            self.rest = LineBlock(first_block.first + used, body, count, first_block.problems)
 
-    def _next(self) -> list[str] | None:
-        try:
-            return next(self.reader, None)
-        except csv.Error as exc:
-            raise InvalidInputError(f"line 1: {_csv_problem(exc)}") from None
-
-    def _texts(self, blocks: Iterator[LineBlock]) -> Iterator[io.StringIO]:
-        """Each block as lines of text; csv.reader takes them through a C-level chain."""
-        pending = 0  # bytes of a record still open since before the last block
-        previous: LineBlock | None = None
-        for block in blocks:
-            if previous is not None:
-                # A record open across a whole block is longer than it: stop it from growing
-                # (an unclosed quote would otherwise read the rest of the input into memory).
-                pending = pending + len(previous.body) if self.last_end < previous.first else 0
-                if pending > MAX_RECORD_BYTES:
-                    raise InvalidInputError(
-                        f"line {self.last_end + 1}: a record runs on past "
-                        f"{MAX_RECORD_BYTES:,} bytes (a quote left open?)",
-                        line=self.last_end + 1,
-                    )
-            previous = block
-            self.problems.update(block.problems)
-            if self.keep_records:
-                start = self.last_end + 1
-                self.window = [w for w in self.window if w[0] + len(w[1]) > start]
-                self.window.append((block.first, block.lines()))
-            try:
-                text = block.body.decode("utf-8")
-            except UnicodeDecodeError:
-                text = self._decode_lines(block)
-            # newline="\n": split at LF only (CR LF ends in CR, which csv strips), so csv's
-            # line count stays the file's line count.
-            yield io.StringIO(text, newline="\n")
-
-    def _decode_lines(self, block: LineBlock) -> str:
-        """Decode a block that has bad UTF-8: each bad line becomes an invalid row."""
-        out = []
-        for i, line in enumerate(block.lines()):
-            try:
-                out.append(line.decode("utf-8"))
-            except UnicodeDecodeError:
-                self.problems[block.first + i] = "not valid UTF-8 text"
-                out.append("")
-        text = "\n".join(out)
-        return text + "\n" if block.body.endswith(b"\n") else text
-
-    def _raw(self, start: int, end: int) -> bytes:
-        """The raw text of lines start..end (a record), joined by b"\\n"."""
-        first, lines = self.window[-1]
-        if start == end and start >= first:
-            return lines[start - first]
-        parts: list[bytes] = []
-        for first, lines in self.window:
-            lo, hi = max(start, first), min(end, first + len(lines) - 1)
-            parts.extend(lines[lo - first : hi - first + 1])
-        return b"\n".join(parts)
+    def _pieces(self) -> Iterator[tuple[LineBlock, bool]]:
+        """Blocks to parse, each with whether it is the last."""
+        piece = self.rest
+        self.rest = None
+        for block in self.blocks:
+            if piece is not None and piece.count:
+                yield piece, False
+            piece = block
+        if piece is not None and piece.count:
+            yield piece, True
 
     def chunks(self, chunk_lines: int) -> Iterator[Chunk]:
-        index, extra_index, keep = self.index, self.extra_index, self.keep_records
-        problems = self.problems
-        missing = f"the row has no column {self.column!r}"
-        tokens: list[str] = []
-        lines: list[int] = []
-        known: dict[int, str] = {}
-        extras: list[list[str | None]] = [[] for _ in extra_index]
-        records: list[bytes] = []
-        reader = self.reader
-        rows = reader if self.first_row is None else itertools.chain([self.first_row], reader)
-        prev = self.last_end
-        try:
-            for record in rows:
-                end = reader.line_num
-                start = prev + 1
-                prev = self.last_end = end
-                lines.append(start)
-                try:
-                    tokens.append(record[index])
-                except IndexError:
-                    known[len(tokens)] = missing if record else "empty line"
-                    tokens.append("")
-                for values, i in zip(extras, extra_index, strict=True):
-                    values.append(record[i] if i < len(record) else None)
-                if problems or end != start:
-                    self._check_record(record, start, end, known, len(tokens) - 1)
-                if keep:
-                    records.append(self._raw(start, end))
-                if len(tokens) >= chunk_lines:
-                    yield self._chunk(tokens, lines, known, extras, records)
-                    tokens, lines, known, records = [], [], {}, []
-                    extras = [[] for _ in extra_index]
-        except csv.Error as exc:
-            raise InvalidInputError(f"line {prev + 1}: {_csv_problem(exc)}") from None
-        if tokens:
-            yield self._chunk(tokens, lines, known, extras, records)
+        carry: LineBlock | None = None  # the start of a record still open at a block's end
+        for block, last in self._pieces():
+            if carry is not None:
+                block = _joined(carry, block)
+                carry = None
+            if b'"' not in block.body:
+                yield from self._simple(block, chunk_lines)
+            else:
+                carry = yield from self._quoted(block, last, chunk_lines)
+        if carry is not None:
+            yield from self._quoted(carry, True, chunk_lines)
 
-    def _check_record(
-        self, record: list[str], start: int, end: int, known: dict[int, str], pos: int
-    ) -> None:
-        for number in range(start, end + 1):
-            reason = self.problems.pop(number, None)
-            if reason is not None:
-                known[pos] = f"line {number} of the record: {reason}" if end != start else reason
-                return
-        if sum(map(len, record)) > MAX_RECORD_BYTES:
-            known[pos] = f"the record is longer than {MAX_RECORD_BYTES:,} bytes"
+    def _simple(self, block: LineBlock, chunk_lines: int) -> Iterator[Chunk]:
+        """One record per line: picked in one C-level pass, sliced into chunks."""
+        texts = decode_block(block).split("\n")
+        if block.body.endswith(b"\n"):
+            texts.pop()
+        known: dict[int, str] = {}
+        try:
+            # map + itemgetter: no Python frame per row, and no row list kept alive (a list
+            # per row would wake the garbage collector again and again).
+            picked = list(map(self._getter, csv.reader(texts, delimiter=self.delimiter)))
+        except IndexError:  # a short row: pick row by row
+            picked, known = self._pick(csv.reader(texts, delimiter=self.delimiter))
+        except csv.Error as exc:
+            raise InvalidInputError(f"line {block.first}: {_csv_problem(exc)}") from None
+        raw = block.lines() if self.keep_records else None
+        for start in range(0, len(picked), chunk_lines):
+            part = picked[start : start + chunk_lines] if len(picked) > chunk_lines else picked
+            first = block.first + start
+            lines = range(first, first + len(part))
+            records = raw[start : start + len(part)] if raw is not None else None
+            part_known = {i - start: r for i, r in known.items() if start <= i < start + len(part)}
+            yield self._chunk(part, part_known, lines, block.problems, records)
+
+    def _pick(self, rows: Iterable[list[str]]) -> tuple[list[Any], dict[int, str]]:
+        """What `_getter` picks from each row, row by row: a short row gets "" for its value
+        (and None for a missing extra cell) and is reported as invalid."""
+        getter, index, extra_index = self._getter, self.index, self.extra_index
+        out: list[Any] = []
+        known: dict[int, str] = {}
+        for row in rows:
+            try:
+                out.append(getter(row))
+            except IndexError:
+                n = len(row)
+                if n <= index:
+                    known[len(out)] = self.missing if row else "empty line"
+                value = row[index] if n > index else ""
+                out.append((value, *[row[i] if i < n else None for i in extra_index]))
+        if not extra_index:
+            out = [p[0] if type(p) is tuple else p for p in out] if known else out
+        return out, known
+
+    def _quoted(
+        self, block: LineBlock, last: bool, chunk_lines: int
+    ) -> Generator[Chunk, None, LineBlock | None]:
+        """Records that may span lines; returns the open record at the end, if any."""
+        reader = csv.reader(
+            io.StringIO(decode_block(block), newline="\n"), delimiter=self.delimiter
+        )
+        raw = block.lines()
+        rows: list[list[str]] = []
+        spans: list[tuple[int, int]] = []
+        prev = 0
+        try:
+            for record in reader:
+                end = reader.line_num
+                rows.append(record)
+                spans.append((prev, end))
+                prev = end
+        except csv.Error as exc:
+            raise InvalidInputError(f"line {block.first + prev}: {_csv_problem(exc)}") from None
+        carry = None
+        if spans and not last:
+            begin, end = spans[-1]
+            if b"\n".join(raw[begin:end]).count(b'"') % 2:
+                # Still inside quotes: parse it again with the next block.
+                body = b"\n".join(raw[begin:]) + b"\n"
+                if len(body) > MAX_RECORD_BYTES:
+                    raise InvalidInputError(
+                        f"line {block.first + begin}: a record runs on past "
+                        f"{MAX_RECORD_BYTES:,} bytes (a quote left open?)",
+                        line=block.first + begin,
+                    )
+                problems = {n: r for n, r in block.problems.items() if n >= block.first + begin}
+                carry = LineBlock(block.first + begin, body, len(raw) - begin, problems)
+                rows.pop()
+                spans.pop()
+        for start in range(0, len(rows), chunk_lines):
+            part_spans = spans[start : start + chunk_lines]
+            lines = [block.first + b for b, _ in part_spans]
+            records = [b"\n".join(raw[b:e]) for b, e in part_spans] if self.keep_records else None
+            long_records = {
+                i
+                for i, (b, e) in enumerate(part_spans)
+                if e - b > 1 and sum(map(len, rows[start + i])) > MAX_RECORD_BYTES
+            }
+            yield self._chunk(
+                *self._pick(rows[start : start + chunk_lines]),
+                lines,
+                block.problems,
+                records,
+                spans=[(block.first + b, block.first + e - 1) for b, e in part_spans],
+                long_records=long_records,
+            )
+        return carry
 
     def _chunk(
         self,
-        tokens: list[str],
-        lines: list[int],
+        picked: list[Any],
         known: dict[int, str],
-        extras: list[list[str | None]],
-        records: list[bytes],
+        lines: Sequence[int],
+        problems: dict[int, str],
+        records: list[bytes] | None,
+        spans: list[tuple[int, int]] | None = None,
+        long_records: set[int] | frozenset[int] = frozenset(),
     ) -> Chunk:
+        tokens = [p[0] for p in picked] if self.extra else picked
+        if problems:
+            self._mark_problems(lines, spans, problems, known)
+        for i in long_records:
+            known[i] = f"the record is longer than {MAX_RECORD_BYTES:,} bytes"
         chunk = parse_tokens(
             tokens,
             lines[0],
-            lines=lines,
+            lines=lines if spans is not None else None,
             known=known,
             decimal_comma=self.decimal_comma,
             empty=f"the {self.column!r} cell is empty",
         )
-        chunk.extra = dict(zip(self.extra, extras, strict=True))
-        if self.keep_records:
-            chunk.records = records
+        chunk.extra = {name: [p[k] for p in picked] for k, name in enumerate(self.extra, start=1)}
+        chunk.records = records
         return chunk
+
+    @staticmethod
+    def _mark_problems(
+        lines: Sequence[int],
+        spans: list[tuple[int, int]] | None,
+        problems: dict[int, str],
+        known: dict[int, str],
+    ) -> None:
+        """Rows that hold a too-long or undecodable line are invalid, for that reason."""
+        if spans is None:
+            first, n = lines[0], len(lines)
+            for number, reason in problems.items():
+                if first <= number < first + n:
+                    known[number - first] = reason
+            return
+        for i, (begin, end) in enumerate(spans):
+            for number in range(begin, end + 1):
+                if number in problems:
+                    reason = problems[number]
+                    known[i] = reason if begin == end else f"line {number} of the record: {reason}"
+                    break
+
+
+def _joined(carry: LineBlock, block: LineBlock) -> LineBlock:
+    return LineBlock(
+        carry.first,
+        carry.body + block.body,
+        carry.count + block.count,
+        {**carry.problems, **block.problems},
+    )
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -295,42 +362,58 @@ def _jsonl_chunks(
     keep_records: bool,
     chunk_lines: int,
 ) -> Iterator[Chunk]:
+    import json
+    import json.scanner
+
+    # The C scanner behind json.loads, called directly: json.loads adds ~2 µs of Python per
+    # line (encoding detection, whitespace handling) to a ~1 µs parse.
+    scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+        json.JSONDecoder()  # type: ignore[arg-type]  # typeshed types it as a class
+    )
     for block in blocks:
-        lines = block.lines()
-        for start in range(0, len(lines), chunk_lines):
-            part = lines[start : start + chunk_lines]
-            chunk = _jsonl_chunk(
-                part, block.first + start, block.problems, column, extra, decimal_comma
-            )
-            if keep_records:
-                chunk.records = part
+        texts = decode_block(block).split("\n")
+        if block.body.endswith(b"\n"):
+            texts.pop()
+        raw = block.lines() if keep_records else None
+        for start in range(0, len(texts), chunk_lines):
+            part = texts[start : start + chunk_lines]
+            first = block.first + start
+            chunk = _jsonl_chunk(part, first, block.problems, column, extra, decimal_comma, scan)
+            if raw is not None:
+                chunk.records = raw[start : start + len(part)]
             yield chunk
 
 
 def _jsonl_chunk(
-    part: list[bytes],
+    part: list[str],
     first: int,
     problems: dict[int, str],
     column: str,
     extra: tuple[str, ...],
     decimal_comma: bool,
+    scan: Callable[[str, int], tuple[Any, int]],
 ) -> Chunk:
     import json
 
     n = len(part)
-    values = np.full(n, np.nan, dtype=np.float64)
+    values: list[float] = [np.nan] * n
     invalid: dict[int, str] = {}
     extras: list[list[str | None]] = [[None] * n for _ in extra]
-    shown: dict[int, str] = {}
     for i, line in enumerate(part):
-        if problems and first + i in problems:
-            invalid[i] = problems[first + i]
-            continue
         try:
-            obj = json.loads(line)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            invalid[i] = _json_problem(line, exc)
-            continue
+            obj, end = scan(line, 0)
+            whole = end == len(line) or not line[end:].strip()
+        except StopIteration:
+            whole = False
+        if not whole:  # leading space, trailing text, or not JSON: let json.loads tell
+            if problems and first + i in problems:
+                invalid[i] = problems[first + i]
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                invalid[i] = _json_problem(line, exc)
+                continue
         if type(obj) is not dict:
             invalid[i] = f"not a JSON object ({describe(line)})"
             continue
@@ -338,34 +421,57 @@ def _jsonl_chunk(
             values_of[i] = _raw_value(obj.get(name))
         value = obj.get(column, _MISSING)
         kind = type(value)
-        if kind is float or kind is int:
+        if kind is float:
+            values[i] = value
+        elif kind is int:
             try:
                 values[i] = float(value)
             except OverflowError:  # an integer beyond any float
                 values[i] = np.inf
-            shown[i] = f"field {column!r}: {value!r}"
         elif kind is str:
             number = parse_number(value.encode("utf-8", "surrogatepass"), decimal_comma)
             if number is None:
                 invalid[i] = f"field {column!r} is {describe(value)}, not a number"
             else:
                 values[i] = number
-                shown[i] = f"field {column!r}: {describe(value)}"
         else:
             invalid[i] = _field_problem(column, value)
-    check_range(values, invalid, shown.__getitem__)
+    array = np.array(values, dtype=np.float64)
+
+    def shown(i: int) -> str:
+        value = json.loads(part[i]).get(column)
+        return f"field {column!r}: {describe(value) if isinstance(value, str) else repr(value)}"
+
+    check_range(array, invalid, shown)
     lines = np.arange(first, first + n, dtype=np.int64)
-    return Chunk(lines, values, invalid, dict(zip(extra, extras, strict=True)))
+    return Chunk(lines, array, invalid, dict(zip(extra, extras, strict=True)))
+
+
+def decode_block(block: LineBlock) -> str:
+    """The block as text; a line that is not UTF-8 becomes an empty line, invalid for that."""
+    try:
+        return block.body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    out = []
+    problems = dict(block.problems)
+    for i, line in enumerate(block.lines()):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            problems[block.first + i] = "not valid UTF-8 text"
+            out.append("")
+    block.problems = problems
+    text = "\n".join(out)
+    return text + "\n" if block.body.endswith(b"\n") else text
 
 
 _MISSING = object()
 
 
-def _json_problem(line: bytes, exc: ValueError) -> str:
-    if not line.strip(b" \t\r"):
+def _json_problem(line: str, exc: ValueError) -> str:
+    if not line.strip(" \t\r"):
         return "empty line"
-    if isinstance(exc, UnicodeDecodeError):
-        return "not valid UTF-8 text"
     return f"not valid JSON ({getattr(exc, 'msg', exc)}): {describe(line)}"
 
 

@@ -52,3 +52,37 @@ def test_chunks_from_stream_picks_the_reader() -> None:
     assert chunk.values.tolist() == [33.0] and chunk.extra == {"label": ["1"]}
     (chunk,) = chunks_from_stream(io.BytesIO(b"33\n32\n"))
     assert chunk.values.tolist() == [33.0, 32.0] and chunk.extra == {}
+
+
+def test_quoted_records_across_block_boundaries_match_the_csv_module() -> None:
+    """Small blocks (64 KiB) cut many multi-line records in two: each is carried over whole."""
+    import csv
+
+    from fclf_edge.runtime.inputs import open_input
+
+    rows = [[f"note {i}\nline two, \"quoted\"\r\nthree" * (i % 4), f"{i % 90 - 20}.5", str(i)]
+            for i in range(6000)]  # fmt: skip
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([["note", "temp_f", "id"], *rows])
+    data = buffer.getvalue().encode()
+    assert len(data) > 5 * 65536
+    opened = open_input(
+        io.BytesIO(data), "temp_f", extra=("id", "note"), keep_records=True, chunk_lines=100
+    )
+    chunks = list(opened)
+    assert len(chunks) > 5
+    values = [v for c in chunks for v in c.values.tolist()]
+    assert values == [float(r[1]) for r in rows]
+    assert [x for c in chunks for x in c.extra["note"]] == [r[0] for r in rows]
+    # Line numbers are where each record starts; raw records are the exact bytes.
+    reader = csv.reader(io.StringIO(buffer.getvalue(), newline=""))
+    next(reader)
+    starts = []
+    for _ in reader:
+        starts.append(reader.line_num)
+    lines = [n for c in chunks for n in c.lines.tolist()]
+    ends = [n for c in chunks for n, r in zip(c.lines.tolist(), c.records or [], strict=True)
+            for n in [n + r.count(b"\n")]]  # fmt: skip
+    assert ends == starts and lines[0] == 2
+    raw = b"\n".join(r for c in chunks for r in c.records or []) + b"\n"
+    assert raw == data.split(b"\n", 1)[1]
