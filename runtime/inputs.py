@@ -7,7 +7,7 @@ invalid: words (`nan`, `inf`, `abc`), hex, underscores, thousands separators, em
 
 `open_input` is the entry point for files and streams: it undoes compression and encodings
 (`sources`), splits lines with a bounded length (`lines`), detects the kind of input and
-hands over to the line reader here or the CSV / JSON Lines readers (`tables`).
+hands over to the line reader here or the CSV / JSON Lines readers (`tables`, `jsonlines`).
 """
 
 from __future__ import annotations
@@ -323,11 +323,13 @@ def _open_kind(
             f"({'the field' if kind == 'jsonl' else 'header NAME or 0-based INDEX'} "
             "with the temperature)"
         )
-    from . import tables
-
     if kind == "jsonl":
-        return tables.open_jsonl(rest, column, extra, decimal_comma, keep_records, chunk_lines)
-    return tables.open_csv(rest, column, extra, delimiter, decimal_comma, keep_records, chunk_lines)
+        from .jsonlines import open_jsonl
+
+        return open_jsonl(rest, column, extra, decimal_comma, keep_records, chunk_lines)
+    from .tables import open_csv
+
+    return open_csv(rest, column, extra, delimiter, decimal_comma, keep_records, chunk_lines)
 
 
 def chunks_from_stream(

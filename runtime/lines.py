@@ -103,3 +103,22 @@ def _empty_lines(body: bytes, first: int, problems: dict[int, str]) -> bytes:
     for number in problems:
         lines[number - first] = b""
     return b"\n".join(lines)
+
+
+def decode_block(block: LineBlock) -> str:
+    """The block as text; a line that is not UTF-8 becomes an empty line, invalid for that."""
+    try:
+        return block.body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    out = []
+    problems = dict(block.problems)
+    for i, line in enumerate(block.lines()):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            problems[block.first + i] = "not valid UTF-8 text"
+            out.append("")
+    block.problems = problems
+    text = "\n".join(out)
+    return text + "\n" if block.body.endswith(b"\n") else text

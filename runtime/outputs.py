@@ -1,9 +1,8 @@
-"""Write predictions, in input order, chunk by chunk: as a new table, or appended to the input.
+"""Write predictions as a new table (text, CSV, JSON Lines, JSON), in input order, chunk by chunk.
 
-`Writer` writes a new table (text, CSV, JSON Lines, JSON). `AppendWriter` writes each input
-record back, byte for byte, with the label (and probability) added in the input's own format.
-Both take, per chunk, one label per row (-1 where the row was skipped) and, with probabilities,
-one probability per row.
+`Writer.write` takes, per chunk, one label per row (-1 where the row was skipped) and, with
+probabilities, one probability per row. `append.AppendWriter` writes the input's own records
+back instead (--append).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .inputs import Chunk, Input
+from .inputs import Chunk
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -114,173 +113,3 @@ class Writer:
         if self.fmt == "json":
             self.out.write(b"\n]\n" if self.rows else b"]\n")
         self.out.flush()
-
-
-class AppendWriter:
-    """Writes each input record back with `label` (and `probability`) added.
-
-    CSV: the same bytes (header, delimiter, quoting, CRLF) plus new columns `label` and
-    `probability` (named `predicted_label` / `predicted_probability` when the header already
-    has that name); a skipped row gets empty cells; with a decimal comma, probabilities are
-    written with one. JSON Lines: each object with keys `label` and `probability` added before
-    its closing brace (same renaming per object); a skipped object gets `"skipped": reason`, and
-    a line that is no object becomes {"line": N, "skipped": reason}. Lines and arguments:
-    `value<TAB>label[<TAB>probability]`, with empty cells for a skipped row.
-    The output is UTF-8, uncompressed; it starts with a BOM when the input had one (UTF-8 or
-    UTF-16), so spreadsheets read it as UTF-8.
-    """
-
-    def __init__(self, out: IO[bytes], source: Input, proba: bool) -> None:
-        self.out = out
-        self.kind = source.kind
-        self.proba = proba
-        self.decimal_comma = source.decimal_comma
-        self.sep = (source.delimiter or ",").encode() if self.kind == "csv" else b"\t"
-        self.width = len(source.header) if source.header else 0
-        if source.encoding != "utf-8":
-            # The output is UTF-8; its BOM tells spreadsheets so, as the input's BOM did.
-            out.write(b"\xef\xbb\xbf")
-        names = ["label", "probability"] if proba else ["label"]
-        if source.header and source.header_record is not None:
-            taken = set(source.header)
-            cells = [f"predicted_{n}" if n in taken else n for n in names]
-            head, end = _split_end(source.header_record)
-            out.write(head + self.sep + self.sep.join(c.encode() for c in cells) + end)
-
-    def write(
-        self,
-        chunk: Chunk,
-        labels: npt.NDArray[np.int64],
-        probabilities: npt.NDArray[np.float32] | None,
-    ) -> None:
-        records = chunk.records
-        if records is None:
-            raise ValueError("AppendWriter needs chunks read with keep_records=True")
-        if self.kind == "jsonl":
-            rows = self._jsonl(chunk, records, labels, probabilities)
-        elif probabilities is None:
-            # Common case, one lookup per row: index -1 (skipped) picks the empty cell.
-            lf = tuple(self.sep + cell + b"\n" for cell in (b"0", b"1", b""))
-            crlf = tuple(self.sep + cell + b"\r\n" for cell in (b"0", b"1", b""))
-            rows = [
-                r[:-1] + crlf[label] if r[-1:] == b"\r" else r + lf[label]
-                for r, label in zip(self._filled(chunk, records), labels.tolist(), strict=True)
-            ]
-        else:
-            rows = self._with_proba(chunk, records, labels, probabilities)
-        self.out.write(b"".join(rows))
-
-    def _filled(self, chunk: Chunk, records: list[bytes]) -> list[bytes]:
-        """Records, with an emptied (too long) CSV row given its empty cells back."""
-        if not chunk.invalid or self.width < 2:
-            return records
-        records = list(records)
-        for i in chunk.invalid:
-            if not records[i]:
-                records[i] = self.sep * (self.width - 1)
-        return records
-
-    def _with_proba(
-        self,
-        chunk: Chunk,
-        records: list[bytes],
-        labels: npt.NDArray[np.int64],
-        probabilities: npt.NDArray[np.float32],
-    ) -> list[bytes]:
-        sep = self.sep.decode()
-        rows = []
-        for r, label, p in zip(
-            self._filled(chunk, records), labels.tolist(), probabilities.tolist(), strict=True
-        ):
-            head, end = _split_end(r)
-            if label < 0:
-                cells = sep + sep
-            else:
-                text = f"{p:.9g}"
-                cells = f"{sep}{label}{sep}{text.replace('.', ',') if self.decimal_comma else text}"
-            rows.append(head + cells.encode() + end)
-        return rows
-
-    def _jsonl(
-        self,
-        chunk: Chunk,
-        records: list[bytes],
-        labels: npt.NDArray[np.int64],
-        probabilities: npt.NDArray[np.float32] | None,
-    ) -> list[bytes]:
-        label_list = labels.tolist()
-        if probabilities is None:
-            cells = [b', "label": 0}\n', b', "label": 1}\n']
-        else:
-            cells = [
-                f', "label": {label}, "probability": {p:.9g}}}\n'.encode()
-                for label, p in zip(label_list, probabilities.tolist(), strict=True)
-            ]
-            label_list = [j if label >= 0 else -1 for j, label in enumerate(label_list)]
-        # The common record `{...}` with no "label" key: drop its brace, add the cells.
-        # Anything else (skipped, empty object, trailing space, a "label" key) goes the long way.
-        return [
-            r[:-1] + cells[i]
-            if i >= 0 and r[-1:] == b"}" and r[-2:-1] not in b"{ \t" and b'"label"' not in r
-            else self._jsonl_row(chunk, j, r, labels, probabilities)
-            for j, (r, i) in enumerate(zip(records, label_list, strict=True))
-        ]
-
-    def _jsonl_row(
-        self,
-        chunk: Chunk,
-        i: int,
-        record: bytes,
-        labels: npt.NDArray[np.int64],
-        probabilities: npt.NDArray[np.float32] | None,
-    ) -> bytes:
-        import json
-
-        head, end = _split_end(record)
-        reason = chunk.invalid.get(i)
-        if reason is not None:
-            if _is_object(head):
-                return _insert(head, b'"skipped": ' + json.dumps(reason).encode()) + end
-            line = int(chunk.lines[i])
-            return json.dumps({"line": line, SKIPPED: reason}).encode() + b"\n"
-        taken = b'"label"' in head or b'"probability"' in head
-        keys = _keys(head) if taken else set()
-        fields = f'"{_name("label", keys)}": {int(labels[i])}'
-        if probabilities is not None:
-            fields += f', "{_name("probability", keys)}": {float(probabilities[i]):.9g}'
-        return _insert(head, fields.encode()) + end
-
-    def close(self) -> None:
-        self.out.flush()
-
-
-def _split_end(record: bytes) -> tuple[bytes, bytes]:
-    """(record without a trailing CR, the line ending to write: CR LF or LF)."""
-    if record[-1:] == b"\r":
-        return record[:-1], b"\r\n"
-    return record, b"\n"
-
-
-def _is_object(text: bytes) -> bool:
-    import json
-
-    try:
-        return type(json.loads(text)) is dict
-    except ValueError:
-        return False
-
-
-def _keys(text: bytes) -> set[str]:
-    import json
-
-    return set(json.loads(text))
-
-
-def _name(name: str, keys: set[str]) -> str:
-    return f"predicted_{name}" if name in keys else name
-
-
-def _insert(obj: bytes, fields: bytes) -> bytes:
-    """Add `"k": v, ...` text before the closing brace of a JSON object's text."""
-    body = obj.rstrip()[:-1].rstrip()
-    return body + (b"" if body.endswith(b"{") else b", ") + fields + b"}"

@@ -27,6 +27,7 @@ from .inputs import CHUNK_LINES, Chunk, Input, InputFormat, chunks_from_args, op
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from .append import AppendWriter
     from .classifier import Classifier
     from .outputs import Format
 
@@ -132,7 +133,7 @@ def predict_stream(
         out: a binary stream; flushed after each chunk, so a live pipe sees rows as they come.
         fmt: "text", "csv", "jsonl" or "json" (see `outputs.Writer`); ignored with `append`.
         append: write each input record back with `label` (and `probability`) added, in the
-            input's own format (see `outputs.AppendWriter`).
+            input's own format (see `append.AppendWriter`).
         column, input_format, delimiter, decimal_comma, proba, on_invalid, on_skip: as in
             `iter_predictions`. A skipped row is still written (marked), so the output has one
             row per input row.
@@ -145,14 +146,17 @@ def predict_stream(
             written, none of its chunk).
         InvalidInputError: input that cannot be read (binary, undecodable, a missing column).
     """
-    from .outputs import AppendWriter, Writer
+    from .outputs import Writer
 
     _check_on_invalid(on_invalid)
     opened = _open(source, column, (), input_format, delimiter, decimal_comma, append, chunk_lines)
     where = "argument" if _is_values(source) else "line"
-    writer: Writer | AppendWriter = (
-        AppendWriter(out, opened, proba) if append else Writer(out, fmt, proba)
-    )
+    if append:
+        from .append import AppendWriter  # only with --append: off the start-up path
+
+        writer: Writer | AppendWriter = AppendWriter(out, opened, proba)
+    else:
+        writer = Writer(out, fmt, proba)
     rows = skipped = 0
     for scored in _score(classifier, opened, where, proba, on_invalid, on_skip):
         writer.write(scored.chunk, scored.labels, scored.probabilities)

@@ -1,8 +1,9 @@
-"""CSV and JSON Lines records: one column parsed as temperatures, others kept as raw text.
+"""CSV records: one column parsed as temperatures, others kept as raw text.
 
-Both read `LineBlock`s (whole lines of bounded length, see `lines`), so a record can never
-make memory grow: a CSV record whose quoted fields run on over many lines is refused once it
-passes the record limit, and a too-long line is an invalid row.
+The reader takes `LineBlock`s (whole lines of bounded length, see `lines`), so a record can
+never make memory grow: a record whose quoted fields run on over many lines is refused once it
+passes the record limit, and a too-long line is an invalid row. Dialects: the delimiter is
+given or detected (`detect_delimiter`), quoting is the csv module's (RFC 4180, doubled quotes).
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import operator
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
 from .errors import InvalidInputError
-from .inputs import Chunk, Input, check_range, describe, parse_number, parse_tokens
-from .lines import MAX_RECORD_BYTES, LineBlock
+from .inputs import Chunk, Input, parse_number, parse_tokens
+from .lines import MAX_RECORD_BYTES, LineBlock, decode_block
 
 DELIMITERS = (",", ";", "\t", "|")
-_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "TAB", "|": "'|'"}
 
 
 def detect_delimiter(line: str, decimal_comma: bool = False) -> str:
@@ -339,157 +337,3 @@ def _csv_problem(exc: csv.Error) -> str:
         # csv's own bound on one field (128 KiB): reached by a quote that is never closed.
         return f"a field runs on past {csv.field_size_limit():,} bytes (a quote left open?)"
     return f"cannot read CSV ({exc})"
-
-
-def open_jsonl(
-    blocks: Iterator[LineBlock],
-    column: str,
-    extra: tuple[str, ...],
-    decimal_comma: bool,
-    keep_records: bool,
-    chunk_lines: int,
-) -> Input:
-    """JSON Lines: one object per line; `column` names the field with the temperature."""
-    chunks = _jsonl_chunks(blocks, column, extra, decimal_comma, keep_records, chunk_lines)
-    return Input(chunks, "jsonl", decimal_comma=decimal_comma)
-
-
-def _jsonl_chunks(
-    blocks: Iterator[LineBlock],
-    column: str,
-    extra: tuple[str, ...],
-    decimal_comma: bool,
-    keep_records: bool,
-    chunk_lines: int,
-) -> Iterator[Chunk]:
-    import json
-    import json.scanner
-
-    # The C scanner behind json.loads, called directly: json.loads adds ~2 µs of Python per
-    # line (encoding detection, whitespace handling) to a ~1 µs parse.
-    scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
-        json.JSONDecoder()  # type: ignore[arg-type]  # typeshed types it as a class
-    )
-    for block in blocks:
-        texts = decode_block(block).split("\n")
-        if block.body.endswith(b"\n"):
-            texts.pop()
-        raw = block.lines() if keep_records else None
-        for start in range(0, len(texts), chunk_lines):
-            part = texts[start : start + chunk_lines]
-            first = block.first + start
-            chunk = _jsonl_chunk(part, first, block.problems, column, extra, decimal_comma, scan)
-            if raw is not None:
-                chunk.records = raw[start : start + len(part)]
-            yield chunk
-
-
-def _jsonl_chunk(
-    part: list[str],
-    first: int,
-    problems: dict[int, str],
-    column: str,
-    extra: tuple[str, ...],
-    decimal_comma: bool,
-    scan: Callable[[str, int], tuple[Any, int]],
-) -> Chunk:
-    import json
-
-    n = len(part)
-    values: list[float] = [np.nan] * n
-    invalid: dict[int, str] = {}
-    extras: list[list[str | None]] = [[None] * n for _ in extra]
-    for i, line in enumerate(part):
-        try:
-            obj, end = scan(line, 0)
-            whole = end == len(line) or not line[end:].strip()
-        except StopIteration:
-            whole = False
-        if not whole:  # leading space, trailing text, or not JSON: let json.loads tell
-            if problems and first + i in problems:
-                invalid[i] = problems[first + i]
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                invalid[i] = _json_problem(line, exc)
-                continue
-        if type(obj) is not dict:
-            invalid[i] = f"not a JSON object ({describe(line)})"
-            continue
-        for values_of, name in zip(extras, extra, strict=True):
-            values_of[i] = _raw_value(obj.get(name))
-        value = obj.get(column, _MISSING)
-        kind = type(value)
-        if kind is float:
-            values[i] = value
-        elif kind is int:
-            try:
-                values[i] = float(value)
-            except OverflowError:  # an integer beyond any float
-                values[i] = np.inf
-        elif kind is str:
-            number = parse_number(value.encode("utf-8", "surrogatepass"), decimal_comma)
-            if number is None:
-                invalid[i] = f"field {column!r} is {describe(value)}, not a number"
-            else:
-                values[i] = number
-        else:
-            invalid[i] = _field_problem(column, value)
-    array = np.array(values, dtype=np.float64)
-
-    def shown(i: int) -> str:
-        value = json.loads(part[i]).get(column)
-        return f"field {column!r}: {describe(value) if isinstance(value, str) else repr(value)}"
-
-    check_range(array, invalid, shown)
-    lines = np.arange(first, first + n, dtype=np.int64)
-    return Chunk(lines, array, invalid, dict(zip(extra, extras, strict=True)))
-
-
-def decode_block(block: LineBlock) -> str:
-    """The block as text; a line that is not UTF-8 becomes an empty line, invalid for that."""
-    try:
-        return block.body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    out = []
-    problems = dict(block.problems)
-    for i, line in enumerate(block.lines()):
-        try:
-            out.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            problems[block.first + i] = "not valid UTF-8 text"
-            out.append("")
-    block.problems = problems
-    text = "\n".join(out)
-    return text + "\n" if block.body.endswith(b"\n") else text
-
-
-_MISSING = object()
-
-
-def _json_problem(line: str, exc: ValueError) -> str:
-    if not line.strip(" \t\r"):
-        return "empty line"
-    return f"not valid JSON ({getattr(exc, 'msg', exc)}): {describe(line)}"
-
-
-def _field_problem(column: str, value: object) -> str:
-    if value is _MISSING:
-        return f"no field {column!r}"
-    if value is None:
-        return f"field {column!r} is null"
-    if type(value) is bool:
-        return f"field {column!r} is {str(value).lower()}, a boolean, not a number"
-    what = "an object" if isinstance(value, dict) else "a list"
-    return f"field {column!r} is {what}, not a number"
-
-
-def _raw_value(value: object) -> str | None:
-    """A field's text: strings as they are, other values as JSON; None when null or absent."""
-    if value is None or isinstance(value, str):
-        return value
-    import json
-
-    return json.dumps(value)
