@@ -305,3 +305,40 @@ def test_delimiter_detection() -> None:
     assert detect_delimiter("temp") == ","
     assert detect_delimiter("32,5;Oslo", decimal_comma=True) == ";"
     assert detect_delimiter("temp,city", decimal_comma=True) == ","  # then refused
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """(command, expected output) pairs from the README's "Your files" console block."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("#### Your files\n", 1)[1]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    examples: list[tuple[str, str]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            examples.append((line[2:], ""))
+        else:
+            command, output = examples[-1]
+            examples[-1] = (command, output + line + "\n")
+    return examples
+
+
+@pytest.mark.parametrize(("command", "expected"), readme_examples())
+def test_readme_your_files_examples(tmp_path: Path, command: str, expected: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import cli_env
+
+    env = cli_env()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command} 2>&1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == expected
