@@ -404,3 +404,21 @@ def test_readme_train_on_your_own_data_example_runs(
 
     assert steady(got) == steady(expected)
     assert (tmp_path / "model.pt").exists()
+
+
+def test_plot_of_a_model_trained_from_a_file(question_file: Path, tmp_path: Path) -> None:
+    plot = tmp_path / "p.png"
+    code, stdout, stderr = invoke(
+        "--data-file", str(question_file), "--out", str(tmp_path / "m.pt"), "--plot", str(plot)
+    )
+    assert code == 0, stderr
+    data = plot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert f"plot            {plot}" in stdout
+
+
+def test_a_rule_and_a_file_do_not_mix(question_file: Path) -> None:
+    from fclf_edge.runtime.formula import CELSIUS_RULE
+
+    with pytest.raises(InvalidInputError, match="its own labels"):
+        train(TrainConfig(device="cpu", data_file=str(question_file)), rule=CELSIUS_RULE)

@@ -31,7 +31,7 @@ from .newton import newton_minimise
 from .placement import Interval, LabelCounts, count_labels, fewest_errors
 from .refine import refine_threshold
 
-# Called after every loss evaluation with (evaluation number, loss, current boundary in °F).
+# Called before the first Newton step and after each one with (count, loss, boundary in °F).
 ProgressFn = Callable[[int, float, float], None]
 # How the threshold was placed (see the module docstring).
 Placement = Literal["refined", "gap middle", "fewest errors", "fit"]
@@ -132,7 +132,7 @@ def train(
     Args:
         config: what to train on and how.
         rule: a labeller to use instead of the config's formula (not with a data file).
-        progress: called after every loss evaluation (for a progress bar).
+        progress: called before the first Newton step and after each (for a progress bar).
         on_skip: told about each row `--on-invalid skip` leaves out of a data file.
 
     Raises:
@@ -140,6 +140,8 @@ def train(
         DeviceUnavailableError: `device="cuda"` without CUDA.
     """
     started = time.perf_counter()
+    if rule is not None and config.data == "file":
+        raise InvalidInputError("a data file brings its own labels: pass no rule with it")
     rule = rule or rule_for(config)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
