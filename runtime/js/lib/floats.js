@@ -16,7 +16,7 @@ const scratchBits = new Uint32Array(scratch.buffer);
 export function toOrdinal(value) {
   scratch[0] = value;
   const bits = scratchBits[0];
-  return bits >= NEG ? -(bits - NEG) : bits;
+  return bits >= NEG ? NEG - bits : bits; // -0 and +0 both give +0
 }
 
 /** Inverse of `toOrdinal` (ordinal 0 gives +0). */
