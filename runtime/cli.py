@@ -291,11 +291,16 @@ def verify(
             f"rule       {report.rule}\n"
             f"range      [{low!r}, {high!r}] °F, {report.mode}\n"
             f"checked    {report.checked:,} values\n"
-            f"mismatches {report.mismatches:,}\n"
+            f"mismatches {report.mismatches:,} ({report.mismatches / report.checked:.4%})\n"
             f"probability {report.probability_violations:,} violations "
             "(monotone in x; >= 0.5 exactly when label is 1)\n"
             f"time       {report.seconds:.2f} s ({report.rows_per_second:,.0f} values/s)"
         )
+        if classifier.boundary is not None:
+            click.echo(f"boundary   model {classifier.boundary!r} °F (from its metadata)")
+        if report.wrong_span is not None:
+            lo, hi = report.wrong_span
+            click.echo(f"wrong      every mismatch lies in [{lo!r}, {hi!r}] °F")
         for x, got, want in report.first:
             click.echo(f"  mismatch at {x!r} °F: model {got}, formula {want}")
         if report.mismatches or report.probability_violations:

@@ -51,8 +51,8 @@ def save_checkpoint(
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Load a checkpoint written by `save_checkpoint`; refuse anything else with a ModelError."""
+def read_payload(path: str | os.PathLike[str]) -> Any:
+    """torch.load with weights_only=True; every failure becomes one ModelError line."""
     p = Path(path)
     if not p.exists():
         raise ModelError(
@@ -75,7 +75,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         what = f" ({found.group(1)})"
         raise ModelError(
             f"refused to load {p}: it holds a pickled object{what}, not only tensors and plain "
-            "data; fclf-edge loads checkpoints with weights_only=True and never unpickles code"
+            "data; fclf-edge loads checkpoints with weights_only=True and never unpickles code "
+            "(a whole model saved with torch.save(model): save its weights instead, with "
+            "torch.save(model.state_dict(), PATH))"
         ) from None
     except PermissionError:
         raise ModelError(f"cannot read checkpoint {p}: permission denied") from None
@@ -84,6 +86,16 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             f"{p} is not a readable fclf-edge checkpoint ({type(exc).__name__}); "
             "re-create it with train-model"
         ) from None
+    return payload
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Load a checkpoint written by `save_checkpoint`; refuse anything else with a ModelError."""
+    return checkpoint_from_payload(read_payload(path), Path(path))
+
+
+def checkpoint_from_payload(payload: Any, p: Path) -> Checkpoint:
+    """Build a Checkpoint from a loaded payload; ModelError if it is not our format."""
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ModelError(
             f"{p} is not an fclf-edge checkpoint (format {CHECKPOINT_FORMAT} expected)"
