@@ -122,6 +122,8 @@ export interface VerifyReport {
   probabilityViolations: number;
   /** The first mismatches: [x, model's label, formula's label]. */
   first: Array<[number, number, number]>;
+  /** The lowest and highest input the model gets wrong; null when none. */
+  wrongSpan: [number, number] | null;
   seconds: number;
   low: number;
   high: number;

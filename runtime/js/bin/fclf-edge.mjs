@@ -7,6 +7,7 @@ import { createReadStream, openSync, readFileSync, statSync } from 'node:fs';
 import { Classifier, FclfError, InvalidInputError, MismatchError } from '../index.js';
 import { EXIT } from '../lib/errors.js';
 import { ReaderGone, guard, writeTo } from '../lib/output.js';
+import { BLOCK_BYTES, chunksFromLines } from '../lib/stream.js';
 import { floatRepr, formatG, thousands, thousandsFixed } from '../lib/pyformat.js';
 
 const EXIT_CODES_HELP =
@@ -41,6 +42,7 @@ Options:
   --on-invalid [error|skip]
                           error: stop at the first bad value (exit 2). skip:
                           report each bad line on stderr and print 'skipped'.
+  --decimal-comma         Read 32,5 as 32.5 (a comma is the decimal mark).
   -m, --model PATH        ONNX or ORT model (default: the bundled model).
   --help                  Show this message and exit.
 `,
@@ -82,6 +84,7 @@ const OPTIONS = {
     '--input': { short: '-i', values: 1, key: 'input' },
     '--proba': { short: '-p', values: 0, key: 'proba' },
     '--on-invalid': { values: 1, key: 'onInvalid' },
+    '--decimal-comma': { values: 0, key: 'decimalComma' },
     '--model': { short: '-m', values: 1, key: 'model' },
   },
   info: {
@@ -199,7 +202,8 @@ function openInput(path) {
   }
   if (stats.isDirectory()) throw new InvalidInputError(`input path is a directory, not a file: ${path}`);
   try {
-    return createReadStream(null, { fd: openSync(path, 'r') });
+    // Whole 2 MB blocks from a regular file, as the Python reader takes them.
+    return createReadStream(null, { fd: openSync(path, 'r'), highWaterMark: BLOCK_BYTES });
   } catch (error) {
     const reason = error.code === 'EACCES' ? 'Permission denied' : error.message;
     throw new InvalidInputError(`cannot read input file ${path}: ${reason}`);
@@ -235,6 +239,7 @@ function textRows(chunk, labels, probabilities) {
 
 async function predict({ options, values }) {
   const { chunkFromArgs } = await import('../lib/inputs.js');
+  const decimalComma = Boolean(options.decimalComma);
   let input = options.input ?? null;
   if (input !== null && values.length) throw new InvalidInputError('give values as arguments or with --input, not both');
   if (values.length === 1 && values[0] === '-') {
@@ -250,10 +255,9 @@ async function predict({ options, values }) {
   const where = input === null ? 'argument' : 'line';
   let chunks;
   if (input === null) {
-    chunks = [chunkFromArgs(values)];
+    chunks = [chunkFromArgs(values, { decimalComma })];
   } else {
-    const { chunksFromLines } = await import('../lib/stream.js');
-    chunks = chunksFromLines(input === '-' ? process.stdin : openInput(input));
+    chunks = chunksFromLines(input === '-' ? process.stdin : openInput(input), { decimalComma });
   }
   let rows = 0;
   let skipped = 0;
@@ -369,6 +373,10 @@ async function verifyCommand({ options, values }) {
   ];
   if (classifier.boundary !== null) {
     lines.push(`boundary   model ${floatRepr(classifier.boundary)} °F (from its metadata)`);
+  }
+  if (report.wrongSpan) {
+    const [lo, hi] = report.wrongSpan.map(floatRepr);
+    lines.push(`wrong      every mismatch lies in [${lo}, ${hi}] °F`);
   }
   for (const [x, got, want] of report.first) {
     lines.push(`  mismatch at ${floatRepr(x)} °F: model ${got}, formula ${want}`);

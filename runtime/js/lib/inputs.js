@@ -10,6 +10,7 @@ import { problemWith } from './validate.js';
 export const NUMBER_SYNTAX = /^[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\r?$/;
 // A token made only of these characters takes the fast path (Number() on it), as in Python.
 const OUTSIDE_FAST_PATH = /[^0-9+\-.eE \t\r]/;
+const OUTSIDE_FAST_PATH_COMMA = /[^0-9+\-,eE \t\r]/;
 const DIGIT = /\d/;
 /** Rows per chunk: the Python CLI's, so both write and stop at the same rows. */
 export const CHUNK_LINES = 1 << 18;
@@ -41,48 +42,102 @@ export function describeToken(text) {
   return strRepr(chars.length <= 40 ? chars.join('') : `${chars.slice(0, 37).join('')}...`);
 }
 
-function fastValues(tokens) {
+function fastValues(tokens, decimalComma) {
+  const outside = decimalComma ? OUTSIDE_FAST_PATH_COMMA : OUTSIDE_FAST_PATH;
   const values = new Float64Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
-    if (OUTSIDE_FAST_PATH.test(token) || !DIGIT.test(token)) return null;
-    const value = Number(token);
+    if (outside.test(token) || !DIGIT.test(token)) return null;
+    const value = Number(decimalComma ? token.replaceAll(',', '.') : token);
     if (Number.isNaN(value)) return null;
     values[i] = value;
   }
   return values;
 }
 
+/** The value of one token in the accepted syntax, or null (not range-checked). */
+export function parseNumber(token, decimalComma = false) {
+  if (decimalComma) {
+    if (token.includes('.')) return null;
+    token = token.replaceAll(',', '.');
+  }
+  return NUMBER_SYNTAX.test(token) ? Number(token) : null;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether a latin1-held token (bytes) is valid UTF-8. */
+export function isUtf8(token) {
+  if (!/[^\x00-\x7f]/.test(token)) return true;
+  try {
+    strictUtf8.decode(Uint8Array.from(token, (ch) => ch.charCodeAt(0)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a token outside the accepted syntax was refused (the Python runtime's words). */
+function reason(token, shown, { empty, decimalComma, bytes }) {
+  if (token.replace(/^[ \t\r]+|[ \t\r]+$/g, '') === '') return empty;
+  if (bytes && !isUtf8(token)) return 'not valid UTF-8 text';
+  if (decimalComma && parseNumber(token) !== null) {
+    return `${shown} has a decimal point; the decimal mark is set to a comma`;
+  }
+  if (!decimalComma && parseNumber(token, true) !== null) {
+    return `${shown} is not a number (a decimal comma? see --decimal-comma)`;
+  }
+  return `${shown} is not a number`;
+}
+
 /**
- * Parse one chunk of tokens; rows are numbered from `firstLine`. `text(token)` turns a token into
- * the text shown in messages (stream tokens are bytes held as latin1 strings).
+ * Parse one chunk of tokens; rows are numbered from `firstLine`.
+ *
+ * Options: `known` (position -> reason) marks rows already known to be invalid; `empty` is the
+ * reason for a blank token; `decimalComma` reads 32,5 as 32.5; `bytes` says tokens are bytes held
+ * as latin1 strings (stream input), which are shown as UTF-8 in messages.
  */
-export function parseTokens(tokens, firstLine, text = (token) => token) {
+export function parseTokens(
+  tokens,
+  firstLine,
+  { known = null, empty = 'empty line', decimalComma = false, bytes = false } = {},
+) {
+  const shown = (token) => describeToken(bytes ? utf8Text(token) : token);
   const invalid = new Map();
-  let values = fastValues(tokens);
+  let values = known && known.size ? null : fastValues(tokens, decimalComma);
   if (values === null) {
     values = new Float64Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i];
-      if (NUMBER_SYNTAX.test(token)) {
-        values[i] = Number(token);
-      } else {
+      if (known?.has(i)) {
         values[i] = NaN;
-        const empty = token.replace(/^[ \t\r]+|[ \t\r]+$/g, '') === '';
-        invalid.set(i, empty ? 'empty line' : `${describeToken(text(token))} is not a number`);
+        invalid.set(i, known.get(i));
+        continue;
+      }
+      const value = parseNumber(token, decimalComma);
+      if (value === null) {
+        values[i] = NaN;
+        invalid.set(i, reason(token, shown(token), { empty, decimalComma, bytes }));
+      } else {
+        values[i] = value;
       }
     }
   }
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (!(Math.fround(value) >= DOMAIN_LOW && Math.abs(value) <= FLOAT32_MAX) && !invalid.has(i)) {
-      invalid.set(i, `${describeToken(text(tokens[i]))} ${problemWith(value)}`);
+      invalid.set(i, `${shown(tokens[i])} ${problemWith(value)}`);
     }
   }
   return new Chunk(firstLine, values, invalid);
 }
 
-/** Command-line or typed values, numbered from 1. */
-export function chunkFromArgs(values) {
-  return parseTokens(values.map(String), 1);
+/** Bytes held as a latin1 string back to text (invalid UTF-8 shown as U+FFFD). */
+export function utf8Text(token) {
+  return new TextDecoder('utf-8').decode(Uint8Array.from(token, (ch) => ch.charCodeAt(0)));
+}
+
+/** Command-line or typed values, numbered from 1 ('argument N'). */
+export function chunkFromArgs(values, { decimalComma = false } = {}) {
+  return parseTokens(values.map(String), 1, { empty: 'empty value', decimalComma });
 }

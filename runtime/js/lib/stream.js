@@ -1,75 +1,122 @@
-// One value per line from a file or stdin, in chunks, holding one 2 MB block at a time (flat
-// memory for any input size). Blocks, line numbering and messages follow the Python CLI.
+// One value per line from a file or stdin, in chunks, with flat memory: one block (at most 2 MB)
+// and one bounded unfinished line are held at a time. Blocks, line numbers and messages follow
+// the Python CLI's plain-lines reader (runtime/lines.py, runtime/inputs.py).
 
 import { InvalidInputError } from './errors.js';
-import { CHUNK_LINES, describeToken, parseTokens } from './inputs.js';
+import { CHUNK_LINES, describeToken, parseTokens, utf8Text } from './inputs.js';
+import { strRepr } from './pyformat.js';
 
-// Python reads `CHUNK_LINES * 8` bytes a block; cutting at the same bytes keeps the two CLIs'
-// chunks, and so what each writes before an invalid line stops it, identical.
-export const BLOCK_BYTES = Math.max(1 << 16, CHUNK_LINES * 8);
+// A read of a regular file takes a whole block; a live pipe is read as its data arrives, so
+// `printf '33\n' | fclf-edge predict -` is answered at once.
+export const BLOCK_BYTES = 1 << 21;
+/** The longest line kept: a longer one is reported and its bytes skipped as they stream past. */
+export const MAX_RECORD_BYTES = 1 << 16;
+const TOO_LONG = 'longer than 65,536 bytes (the limit for one record)';
+const UTF8_BOM = '\xef\xbb\xbf';
 
-/** Exactly `size`-byte blocks (the last one shorter) from an async iterable of buffers. */
-export async function* exactBlocks(stream, size = BLOCK_BYTES) {
-  let pending = [];
-  let held = 0;
+/** The input's pieces, none longer than `size` bytes. */
+async function* pieces(stream, size) {
   for await (const piece of stream) {
-    pending.push(piece);
-    held += piece.length;
-    while (held >= size) {
-      const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending, held);
-      yield joined.subarray(0, size);
-      pending = held > size ? [joined.subarray(size)] : [];
-      held -= size;
-    }
-  }
-  if (held > 0) yield pending.length === 1 ? pending[0] : Buffer.concat(pending, held);
-}
-
-/** Bytes kept as a latin1 string (one character per byte) back to text for messages. */
-function utf8(token) {
-  return Buffer.from(token, 'latin1').toString('utf8');
-}
-
-function rejectCsv(tokens, firstLine) {
-  // A comma means CSV: say so once instead of reporting every line as not a number.
-  if (tokens.length > 0 && tokens[0].includes(',')) {
-    throw new InvalidInputError(
-      `line ${firstLine}: ${describeToken(utf8(tokens[0]))} has commas; CSV is not read here: ` +
-        'give one number per line',
-      { line: firstLine },
-    );
+    for (let start = 0; start < piece.length; start += size) yield piece.subarray(start, start + size);
   }
 }
 
-/** Chunks of one value per line. A trailing newline ends the last line; it adds no empty line. */
-export async function* chunksFromLines(stream, chunkLines = CHUNK_LINES) {
-  let carry = '';
-  let nextLine = 1;
-  for await (const block of exactBlocks(stream, Math.max(1 << 16, chunkLines * 8))) {
-    const nul = block.indexOf(0);
-    const data = carry + block.toString('latin1');
-    let lines = data.split('\n');
-    carry = lines.pop();
-    if (nul >= 0) {
-      // Lines before the NUL come first, so an earlier bad line is the one reported.
-      const before = data.slice(0, data.indexOf('\0'));
-      lines = lines.slice(0, before.split('\n').length - 1);
-    }
+/** Line 1 with delimiters means CSV: say so once instead of reporting every line. */
+function rejectTable(chunk, token, decimalComma) {
+  if (!chunk.invalid.has(0) || chunk.firstLine !== 1) return;
+  const stripped = token.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+  const found = [',', ';', '\t', '|'].filter((d) => stripped.includes(d));
+  if (found.length === 0 || (decimalComma && found.length === 1 && found[0] === ',')) return;
+  const what = found[0] === ',' ? 'commas' : `${strRepr(found[0])} separators`;
+  throw new InvalidInputError(
+    `line 1: ${describeToken(utf8Text(token))} has ${what}; CSV input is read by the Python ` +
+      'fclf-edge (--column); this one reads one value per line',
+    { line: 1 },
+  );
+}
+
+/**
+ * Chunks of one value per line from a stream of bytes (a file or stdin). A trailing newline ends
+ * the last line; it adds no empty line. A NUL byte means binary input: the lines before it are
+ * yielded, then InvalidInputError names its line.
+ */
+export async function* chunksFromLines(stream, { chunkLines = CHUNK_LINES, decimalComma = false } = {}) {
+  let carry = ''; // the unfinished last line, at most MAX_RECORD_BYTES (bytes as latin1)
+  let line = 1; // number of the next line
+  let skipping = false; // inside a too-long line, already reported
+  let first = true;
+  let checked = false;
+
+  function* emit(lines, problems) {
     for (let start = 0; start < lines.length; start += chunkLines) {
-      const head = lines.slice(start, start + chunkLines);
-      rejectCsv(head, nextLine);
-      yield parseTokens(head, nextLine, utf8);
-      nextLine += head.length;
+      const part = lines.length <= chunkLines ? lines : lines.slice(start, start + chunkLines);
+      const firstLine = line + start;
+      const known = new Map();
+      for (const [number, why] of problems) {
+        if (number - firstLine >= 0 && number - firstLine < part.length) known.set(number - firstLine, why);
+      }
+      const chunk = parseTokens(part, firstLine, { known, decimalComma, bytes: true });
+      if (!checked) {
+        rejectTable(chunk, part[0], decimalComma);
+        checked = true;
+      }
+      yield chunk;
     }
+  }
+
+  /** The lines of `body` (each ended by \n), too-long ones emptied and listed in `problems`. */
+  function split(body, problems) {
+    const lines = body.split('\n');
+    lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].length > MAX_RECORD_BYTES) {
+        problems.set(line + i, TOO_LONG);
+        lines[i] = '';
+      }
+    }
+    return lines;
+  }
+
+  for await (const piece of pieces(stream, BLOCK_BYTES)) {
+    let block = piece.toString('latin1');
+    if (first) {
+      first = false;
+      if (block.startsWith(UTF8_BOM)) block = block.slice(UTF8_BOM.length);
+    }
+    if (skipping) {
+      const newline = block.indexOf('\n');
+      if (newline < 0) continue;
+      block = block.slice(newline + 1);
+      skipping = false;
+    }
+    let data = carry ? carry + block : block;
+    const nul = data.indexOf('\0');
     if (nul >= 0) {
+      data = data.slice(0, data.lastIndexOf('\n', nul) + 1);
+      const problems = new Map();
+      const lines = split(data, problems);
+      yield* emit(lines, problems);
       throw new InvalidInputError(
-        `line ${nextLine}: input is binary, not text (NUL byte); expected one number per line`,
-        { line: nextLine },
+        `line ${line + lines.length}: input is binary, not text (NUL byte); expected text, ` +
+          'one number per line',
+        { line: line + lines.length },
       );
     }
+    const end = data.lastIndexOf('\n') + 1;
+    const problems = new Map();
+    const lines = split(data.slice(0, end), problems);
+    carry = data.slice(end);
+    if (carry.length > MAX_RECORD_BYTES) {
+      // Report it now and drop its bytes as they come: never buffer the whole line.
+      problems.set(line + lines.length, TOO_LONG);
+      lines.push('');
+      carry = '';
+      skipping = true;
+    }
+    if (lines.length) {
+      yield* emit(lines, problems);
+      line += lines.length;
+    }
   }
-  if (carry) {
-    rejectCsv([carry], nextLine);
-    yield parseTokens([carry], nextLine, utf8);
-  }
+  if (carry) yield* emit([carry], new Map());
 }

@@ -73,6 +73,8 @@ function check(x, labels, p) {
   let wrong = 0;
   let violations = 0;
   let previous = -Infinity;
+  let wrongLow = Infinity; // the lowest and highest input the model gets wrong
+  let wrongHigh = -Infinity;
   for (let i = 0; i < n; i++) {
     const xi = x[i];
     // The formula in float64, as the Python verify computes it: C = (F - 32) / 1.8 > 0.
@@ -82,13 +84,16 @@ function check(x, labels, p) {
     if (low !== want || high !== 0) {
       wrong++;
       if (first.length < maxReported) first.push([xi, Number(labels[i]), want]);
+      if (xi < wrongLow) wrongLow = xi;
+      if (xi > wrongHigh) wrongHigh = xi;
     }
     const pi = p[i];
     if (pi < previous) violations++;
     previous = pi;
     if (high === 0 && ((low === 1 && pi < 0.5) || (low === 0 && pi > 0.5))) violations++;
   }
-  return { n, wrong, first, violations, pFirst: p[0], pLast: p[n - 1] };
+  const wrongSpan = wrong ? [wrongLow, wrongHigh] : null;
+  return { n, wrong, first, violations, pFirst: p[0], pLast: p[n - 1], wrongSpan };
 }
 
 parentPort.on('message', async (job) => {

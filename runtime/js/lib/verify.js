@@ -44,7 +44,8 @@ function startWorker(modelBytes, threshold) {
 /**
  * Compare the model's labels with the rule on every float32 in [low, high] (`exhaustive`) or on
  * `samples` random values. The rule is C = (F - 32) / 1.8 > 0, or F > `ruleThreshold`.
- * Returns {checked, mismatches, probabilityViolations, first, seconds, low, high, mode, rule}.
+ * Returns {checked, mismatches, probabilityViolations, first, wrongSpan, seconds, low, high, mode,
+ * rule}.
  */
 export async function verify(
   classifier,
@@ -65,6 +66,7 @@ export async function verify(
     mismatches: 0,
     probabilityViolations: 0,
     first: [],
+    wrongSpan: null, // [lowest, highest] input the model gets wrong: how far off its boundary is
     seconds: 0,
     low,
     high,
@@ -81,6 +83,12 @@ export async function verify(
     report.mismatches += result.wrong;
     report.first.push(...result.first.slice(0, MAX_REPORTED - report.first.length));
     report.probabilityViolations += result.violations;
+    if (result.wrongSpan) {
+      const [lo, hi] = result.wrongSpan;
+      report.wrongSpan = report.wrongSpan
+        ? [Math.min(lo, report.wrongSpan[0]), Math.max(hi, report.wrongSpan[1])]
+        : [lo, hi];
+    }
     // Exhaustive chunks are in increasing x: the step between two chunks counts too.
     if (exhaustive && lastP !== null && result.pFirst < lastP) report.probabilityViolations++;
     lastP = result.pLast;

@@ -15,7 +15,10 @@ const TABLE = [
   [['predict', '33', 'nan'], 2, '', "Error: argument 2: 'nan' is not a number\n"],
   [['predict', '33', '1e39'], 2, '', "Error: argument 2: '1e39' overflows float32 (|value| > 3.4e38)\n"],
   [['predict', '-460'], 2, '', "Error: argument 1: '-460' is below absolute zero (-459.67 °F)\n"],
-  [['predict', ''], 2, '', 'Error: argument 1: empty line\n'],
+  [['predict', ''], 2, '', 'Error: argument 1: empty value\n'],
+  [['predict', '32,5'], 2, '', "Error: argument 1: '32,5' is not a number (a decimal comma? see --decimal-comma)\n"],
+  [['predict', '--decimal-comma', '32,5', '-40'], 0, '1\n0\n', ''],
+  [['predict', '--decimal-comma', '32.5'], 2, '', "Error: argument 1: '32.5' has a decimal point; the decimal mark is set to a comma\n"],
   [['predict'], 2, '', "Error: no values: pass VALUE arguments, --input FILE, or '-'\n"],
   [
     ['predict', '--on-invalid', 'skip', '33', 'x', '32'],
@@ -114,6 +117,7 @@ test('verify reports mismatches against another rule and exits 1', async () => {
   assert.equal(result.code, 1);
   assert.match(result.stdout, /\nrule {7}fahrenheit > 33\n/);
   assert.match(result.stdout, /\nmismatches 262,144 \(16\.6667%\)\n/);
+  assert.match(result.stdout, /\nwrong {6}every mismatch lies in \[32\.000003814697266, 33\.0\] °F\n/);
   assert.match(result.stdout, /\n {2}mismatch at 32\.000003814697266 °F: model 1, formula 0\n/);
   assert.equal(result.stderr, 'Error: 262,144 of 1,572,865 labels differ from the rule, 0 probability violations\n');
 });
