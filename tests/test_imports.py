@@ -49,6 +49,7 @@ START_UP_THIRD_PARTY = {"click", "fclf_edge", "numpy", "onnxruntime"}
 START_UP_OWN = {
     "fclf_edge",
     "fclf_edge.runtime",
+    "fclf_edge.runtime._atomic",
     "fclf_edge.runtime.classifier",
     "fclf_edge.runtime.cli",
     "fclf_edge.runtime.cliutil",
@@ -67,34 +68,37 @@ START_UP_STDLIB = {
     "contextvars", "ctypes", "datetime", "dis", "gettext", "inspect", "linecache", "locale",
     "math", "numbers", "opcode", "pickle", "platform", "struct", "textwrap", "threading",
     "token", "tokenize", "typing", "uuid", "weakref",
+    # the console entry point's SIGTERM handling
+    "signal",
 }  # fmt: skip
 
-IMPORTS_OF = """
-import sys
+# Runs the console script's own entry point (so the stdout guard and signal handling it installs
+# count too) and reports, as it exits through os._exit, every module imported since start-up.
+PROBE_ENTRY = """
+import os, sys
 before = set(sys.modules)
+def report(code, exit=os._exit):
+    os.write(2, ("\\nMODULES " + repr(sorted(set(sys.modules) - before)) + "\\n").encode())
+    exit(code)
+os._exit = report
 sys.argv = ["fclf-edge", *sys.argv[1:]]
-from fclf_edge.runtime.cli import main
-try:
-    main()
-except SystemExit as exc:
-    if exc.code:
-        raise
-print(repr(sorted(set(sys.modules) - before)))
+from fclf_edge.runtime.cli import run
+run()
 """
 
 
-def imports_of(*args: str, stdin: bytes = b"") -> tuple[str, set[str]]:
-    """Run `fclf-edge ARGS` in a fresh interpreter: its stdout and the modules it imported."""
+def imports_of(*args: str) -> tuple[str, set[str]]:
+    """Run `fclf-edge ARGS` as the console script does: its stdout and the modules it imported."""
     proc = subprocess.run(
-        [sys.executable, "-c", IMPORTS_OF, *args],
-        input=stdin,
+        [sys.executable, "-c", PROBE_ENTRY, *args],
         capture_output=True,
+        text=True,
         env=cli_env(),
         timeout=60,
     )
-    assert proc.returncode == 0, proc.stderr.decode()
-    output, modules = proc.stdout.decode().rsplit("\n", 2)[:2]
-    return output, set(eval(modules))  # noqa: S307 - our own printed list
+    errors, _, modules = proc.stderr.rpartition("\nMODULES ")
+    assert proc.returncode == 0 and modules, proc.stderr
+    return proc.stdout.strip(), set(eval(modules))  # noqa: S307 - our own printed list
 
 
 def test_predict_start_up_imports_only_the_allow_list() -> None:
