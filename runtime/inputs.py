@@ -87,6 +87,8 @@ class Input:
         decimal_comma: values use a decimal comma.
         encoding: "utf-8", "utf-8-sig" (a BOM was skipped), "utf-16-le" or "utf-16-be".
         compression: "gzip", "bz2", "xz", or None.
+
+    Iterating it reads the input: once, from where the stream is.
     """
 
     encoding = "utf-8"

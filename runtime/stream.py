@@ -186,6 +186,11 @@ def _open(
     keep_records: bool,
     chunk_lines: int,
 ) -> Input:
+    if isinstance(source, (str, bytes)):
+        raise InvalidInputError(
+            f"source {source!r} is one string: pass a binary stream (open(path, 'rb')) "
+            "or a list of value strings"
+        )
     if _is_values(source):
         if column is not None or extra or delimiter is not None or input_format != "auto":
             raise InvalidInputError("columns, delimiters and input formats are for files")

@@ -98,6 +98,8 @@ def test_bad_options_are_refused(classifier: Classifier) -> None:
         predict_stream(classifier, ["33"], io.BytesIO(), on_invalid="ignore")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="for files"):
         predict_stream(classifier, ["33"], io.BytesIO(), column="t")
+    with pytest.raises(InvalidInputError, match="open\\(path, 'rb'\\)"):
+        predict_stream(classifier, "temps.csv", io.BytesIO())
 
 
 def test_a_live_pipe_is_scored_as_lines_arrive() -> None:
