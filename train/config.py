@@ -23,7 +23,7 @@ class TrainConfig:
     # `data_file` (set automatically when `data_file` is given).
     data: DataKind = "range"
     # 2**18 uniform samples over [low, high] are ~0.006 °F apart: the fit lands within a few
-    # hundredths of a degree in ~17 Newton steps; the refinement step then makes it exact.
+    # hundredths of a degree in 16 Newton steps; the refinement step then makes it exact.
     samples: int = 262_144
     # Absolute zero: nothing colder exists, so no input below it is valid.
     low: float = ABSOLUTE_ZERO_F
@@ -36,7 +36,7 @@ class TrainConfig:
     # optimum (the loss keeps falling as the slope grows); the penalty makes the optimum finite.
     # 1e-7 gives about 0.4 logit per °F: p(33 °F) ≈ 0.6, p(40 °F) ≈ 0.96.
     l2: float = 1e-7
-    # Newton step cap. Two parameters converge in ~17 steps; the cap only stops a runaway fit.
+    # Newton step cap. Two parameters converge in 7-16 steps; the cap only stops a runaway fit.
     max_steps: int = 200
     # Bisect between the last negative and first positive float32, asking the labeller, so the
     # decision is exact for every float32 input rather than within the fit's ~0.01 °F. A data
