@@ -39,20 +39,14 @@ def node() -> str:
 
 @pytest.fixture(scope="module")
 def ort_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled model in the ORT format, through onnxruntime's own converter."""
-    folder = tmp_path_factory.mktemp("ort")
-    source = folder / "fahrenheit.onnx"
-    source.write_bytes((ROOT / "runtime" / "models" / "fahrenheit.onnx").read_bytes())
-    # In a subprocess: the converter prints and logs its progress.
-    subprocess.run([sys.executable, "-c", _CONVERT, str(source)], check=True, capture_output=True)
-    return folder / "fahrenheit.ort"
+    """The bundled model in the ORT format, converted as `export-onnx --ort` converts it."""
+    from fclf_edge.export.ort_format import to_ort
 
-
-_CONVERT = (
-    "import sys; from pathlib import Path; from onnxruntime.tools.convert_onnx_models_to_ort "
-    "import OptimizationStyle, convert_onnx_models_to_ort as c; "
-    "p = Path(sys.argv[1]); c(p, output_dir=p.parent, optimization_styles=[OptimizationStyle.Fixed])"
-)
+    onnx_bytes = (ROOT / "runtime" / "models" / "fahrenheit.onnx").read_bytes()
+    checks = np.array([33.0, 32.0, -40.0, -459.67, 10_000.0], dtype=np.float32)
+    path = tmp_path_factory.mktemp("ort") / "fahrenheit.ort"
+    path.write_bytes(to_ort(onnx_bytes, checks, 1e-6, path.name).model)
+    return path
 
 
 def run_node(node: str, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:

@@ -2,6 +2,8 @@
 // fclf-edge for Node: predict, inspect and verify with the ONNX (or ORT) model. A thin layer over
 // the library that prints what the Python CLI prints and exits with the same codes.
 
+import '../lib/signals.js'; // first: handlers in place before onnxruntime-node loads
+
 import { createReadStream, openSync, readFileSync, statSync } from 'node:fs';
 
 import { Classifier, FclfError, InvalidInputError, MismatchError } from '../index.js';
@@ -422,15 +424,6 @@ function fail(error) {
   return known ? error.exitCode : EXIT.mismatch;
 }
 
-function onSignal(message, code) {
-  return () => {
-    process.stderr.write(`${message}\n`);
-    process.exit(code);
-  };
-}
-
-process.on('SIGINT', onSignal('Interrupted.', 130));
-process.on('SIGTERM', onSignal('Terminated.', 143));
 guard(process.stdout);
 
 let code;

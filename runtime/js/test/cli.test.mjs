@@ -157,12 +157,14 @@ test('SIGTERM exits 143 with "Terminated.", SIGINT 130 with "Interrupted."', asy
     ['SIGTERM', 143, 'Terminated.\n'],
     ['SIGINT', 130, 'Interrupted.\n'],
   ]) {
-    // predict - waits on stdin that never ends: the signal arrives mid-run.
+    // predict - answers a live pipe line by line: once it has labelled 33, it is mid-run, waiting
+    // on a stdin that never ends, with its handlers in place.
     const child = spawn(process.execPath, [CLI, 'predict', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
+    const answered = new Promise((resolve) => child.stdout.once('data', resolve));
     child.stdin.write('33\n');
-    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(String(await answered), '1\n');
     child.kill(signal);
     const exit = await new Promise((r) => child.on('close', (c) => r(c)));
     assert.equal(exit, code);

@@ -1,0 +1,164 @@
+"""The browser page (runtime/web) in real headless Chromium, served from 127.0.0.1 only.
+
+Needs Debian's chromium and `npm ci --prefix runtime/web` (onnxruntime-web and playwright-core;
+the README's test command installs both). Without them these tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fclf_edge.runtime import Classifier
+from fclf_edge.runtime.floats import DOMAIN_HIGH, DOMAIN_LOW, from_ordinal, to_ordinal
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "runtime" / "web"
+CHROMIUM = Path("/usr/bin/chromium")
+AGREEMENT = 1 << 20  # ±2^20 float32 neighbours of the boundary, and a 2^20-point grid
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass  # the test reads requests from the browser's side
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A static file server rooted at runtime/, on a random port of 127.0.0.1."""
+    handler = functools.partial(_QuietHandler, directory=str(ROOT / "runtime"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/web/index.html"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def ort_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled model in the ORT format, converted as `export-onnx --ort` converts it."""
+    from fclf_edge.export.ort_format import to_ort
+
+    onnx_bytes = (ROOT / "runtime" / "models" / "fahrenheit.onnx").read_bytes()
+    checks = np.array([33.0, 32.0, -40.0, -459.67, 10_000.0], dtype=np.float32)
+    path = tmp_path_factory.mktemp("ort") / "fahrenheit.ort"
+    path.write_bytes(to_ort(onnx_bytes, checks, 1e-6, path.name).model)
+    return path
+
+
+@pytest.fixture(scope="module")
+def page(server: str, ort_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the page showed in each scenario of runtime/web/test/drive.mjs, as JSON."""
+    node = shutil.which("node")
+    assert node, "node is not installed"
+    assert CHROMIUM.exists(), "chromium is not installed: apt-get install -y chromium"
+    assert (WEB / "node_modules" / "onnxruntime-web").is_dir(), "run `npm ci --prefix runtime/web`"
+    assert (WEB / "node_modules" / "playwright-core").is_dir(), "run `npm ci --prefix runtime/web`"
+    folder = tmp_path_factory.mktemp("web")
+    bad = folder / "not-a-model.onnx"
+    bad.write_text("this is not a model\n")
+    args = [
+        node,
+        str(WEB / "test" / "drive.mjs"),
+        "--url",
+        server,
+        "--ort",
+        str(ort_model),
+        "--bad-model",
+        str(bad),
+        "--screenshot",
+        str(folder / "page.png"),
+        "--agreement",
+        str(AGREEMENT),
+    ]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report: dict[str, Any] = json.loads(result.stdout)
+    report["screenshot"] = folder / "page.png"
+    return report
+
+
+def _python_proba(values: list[float]) -> list[str]:
+    probabilities = Classifier().predict_proba(np.array(values, dtype=np.float32))
+    return [f"{p:.9g}" for p in probabilities.tolist()]
+
+
+def test_query_string_fills_the_box_and_classifies_at_once(page: dict[str, Any]) -> None:
+    shown = page["query"]
+    assert shown["state"] == "ready" and shown["error"] is None
+    assert shown["input"] == "33, 32, -40"
+    assert [row["label"] for row in shown["rows"]] == ["1", "0", "0"]
+    assert [row["cells"][3] for row in shown["rows"]] == _python_proba([33, 32, -40])
+    assert shown["rows"][0]["cells"][:3] == ["33", "1", "above freezing"]
+
+
+def test_probability_plot_is_drawn_around_the_boundary(page: dict[str, Any]) -> None:
+    shown = page["query"]
+    assert shown["plotVisible"] and shown["curvePoints"] == 601
+    assert shown["plotPoints"] == 2  # 33 and 32 lie within ±15 °F of the boundary; -40 does not
+    assert "32.0 °F" in shown["status"]
+    assert page["screenshot"].stat().st_size > 10_000
+
+
+def test_bad_input_is_shown_inline_and_the_rest_classified(page: dict[str, Any]) -> None:
+    shown = page["badInput"]
+    assert shown["state"] == "ready"
+    assert shown["error"].startswith("Value 2: 'abc' is not a number (and 1 more)")
+    rows = shown["rows"]
+    assert [row["label"] for row in rows] == ["1", None, None]
+    assert rows[1]["invalid"] and rows[2]["invalid"]
+    assert rows[2]["cells"][2] == "'-500' is below absolute zero (-459.67 °F)"
+
+
+def test_typed_values_at_the_domain_ends(page: dict[str, Any]) -> None:
+    rows = page["typed"]["rows"]
+    assert [row["label"] for row in rows] == ["0", "1", "1"]  # -459.67, 10000, 32.0000039
+    assert [row["cells"][3] for row in rows] == _python_proba([-459.67, 10_000, 32.0000039])
+
+
+def test_a_picked_file_that_is_no_model_is_an_inline_error(page: dict[str, Any]) -> None:
+    shown = page["badModel"]
+    assert "not-a-model.onnx is not a valid ONNX or ORT model" in shown["error"]
+    assert shown["status"] == "Model fahrenheit.onnx (unchanged)."
+    assert [row["label"] for row in shown["rows"]] == ["0", "1", "1"]
+
+
+def test_a_picked_ort_model_gives_the_same_labels(page: dict[str, Any]) -> None:
+    shown = page["ortModel"]
+    assert shown["error"] is None and ".ort" in shown["status"]
+    assert [row["label"] for row in shown["rows"]] == ["1", "0", "0"]
+    assert [row["cells"][3] for row in shown["rows"]] == _python_proba([33, 32, -40])
+
+
+def test_browser_labels_equal_python_label_for_label(page: dict[str, Any]) -> None:
+    """3,145,729 values: the ±2^20 float32 neighbours of 32 °F and a 2^20-point grid."""
+    n = AGREEMENT
+    center = int(to_ordinal([32.0])[0])
+    neighbours = from_ordinal(np.arange(center - n, center + n + 1))
+    low, high = float(DOMAIN_LOW), float(DOMAIN_HIGH)
+    grid = (low + ((high - low) * np.arange(n, dtype=np.float64)) / (n - 1)).astype(np.float32)
+    values = np.concatenate([neighbours, grid])
+    browser = np.frombuffer(page["agreement"].encode(), dtype=np.uint8) - ord("0")
+    assert len(browser) == len(values) == 3 * n + 1
+    assert np.array_equal(browser, Classifier().predict(values))
+    assert browser[n] == 0 and browser[n + 1] == 1  # 32 itself, then the next float32
+
+
+def test_page_works_offline_from_127_0_0_1(page: dict[str, Any]) -> None:
+    hosts = {url.split("/")[2] for url in page["requests"] if url.startswith("http")}
+    assert len(hosts) == 1 and next(iter(hosts)).startswith("127.0.0.1:")
+    assert not [u for u in page["requests"] if not u.startswith(("http://127.0.0.1", "data:"))]
+    assert page["pageErrors"] == [] and page["consoleErrors"] == []
