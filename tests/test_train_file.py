@@ -21,7 +21,7 @@ from fclf_edge.train.config import TrainConfig
 from fclf_edge.train.fit import predict_labels, train
 from fclf_edge.train.placement import count_labels, fewest_errors
 
-from .conftest import cli_env
+from .conftest import CUDA_SKIP_REASON, cli_env
 
 BIN = Path(sys.executable).parent
 
@@ -422,3 +422,15 @@ def test_a_rule_and_a_file_do_not_mix(question_file: Path) -> None:
 
     with pytest.raises(InvalidInputError, match="its own labels"):
         train(TrainConfig(device="cpu", data_file=str(question_file)), rule=CELSIUS_RULE)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason=CUDA_SKIP_REASON)
+def test_training_from_a_file_on_cuda_matches_the_cpu(tmp_path: Path) -> None:
+    x = np.round(np.random.default_rng(4).uniform(-40, 120, 20_000), 1).astype(np.float32)
+    path = str(write_csv(tmp_path / "n.csv", x, flip(formula_labels(x), 0.03, seed=5)))
+    cpu = train(TrainConfig(device="cpu", data_file=path, holdout=0.2))
+    gpu = train(TrainConfig(device="cuda", data_file=path, holdout=0.2))
+    assert gpu.device.startswith("cuda")
+    assert gpu.boundary == cpu.boundary and gpu.metrics["train_errors"] == cpu.metrics["train_errors"]
+    assert gpu.fit_weight == pytest.approx(cpu.fit_weight, rel=1e-6)
