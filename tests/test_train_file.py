@@ -432,5 +432,6 @@ def test_training_from_a_file_on_cuda_matches_the_cpu(tmp_path: Path) -> None:
     cpu = train(TrainConfig(device="cpu", data_file=path, holdout=0.2))
     gpu = train(TrainConfig(device="cuda", data_file=path, holdout=0.2))
     assert gpu.device.startswith("cuda")
-    assert gpu.boundary == cpu.boundary and gpu.metrics["train_errors"] == cpu.metrics["train_errors"]
+    assert gpu.boundary == cpu.boundary
+    assert gpu.metrics["train_errors"] == cpu.metrics["train_errors"]
     assert gpu.fit_weight == pytest.approx(cpu.fit_weight, rel=1e-6)
