@@ -245,3 +245,20 @@ def test_packed_package_carries_the_model_and_the_repository_keeps_one_copy(
     assert [str(p) for p in models if "node_modules" not in str(p)] == [
         "runtime/models/fahrenheit.onnx"
     ]
+
+
+def test_readme_node_example_runs(node: str) -> None:
+    """The README's Node example, less its install line, prints what its comments say."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Node: the `fclf-edge` npm package", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    script = "\n".join(line for line in block.splitlines() if not line.startswith(INSTALL))
+    result = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "[ 1, 0, 0 ]"
+    assert lines[1].startswith("{ labels: [ 1 ], probabilities: [ 0.598")
+    assert lines[2].startswith("32 0.3998")
+    assert lines[3].startswith("1 value nan at index 1")
