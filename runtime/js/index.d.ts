@@ -132,4 +132,7 @@ export interface VerifyReport {
 }
 
 /** Compare a model's labels with the formula on float32 values; see VerifyOptions. */
-export declare function verify(classifier: Classifier, options?: VerifyOptions): Promise<VerifyReport>;
+export declare function verify(
+  classifier: Classifier,
+  options?: VerifyOptions,
+): Promise<VerifyReport>;

@@ -64,7 +64,10 @@ async function findBoundary(session) {
   if (first.labels[0] !== 0 || first.labels[1] !== 1) return null;
   while (hi - lo > 1) {
     const n = Math.min(1024, hi - lo - 1);
-    const ordinals = Array.from({ length: n }, (_, i) => lo + Math.round(((i + 1) * (hi - lo)) / (n + 1)));
+    const ordinals = Array.from(
+      { length: n },
+      (_, i) => lo + Math.round(((i + 1) * (hi - lo)) / (n + 1)),
+    );
     const { labels } = await run(Float32Array.from(ordinals, fromOrdinal), session);
     const at = labels.indexOf(1);
     if (at === -1) lo = ordinals[n - 1];
@@ -144,7 +147,9 @@ async function classify() {
   if (chunk.invalid.size) {
     const [first] = chunk.invalidPositions();
     const more = chunk.invalid.size > 1 ? ` (and ${chunk.invalid.size - 1} more)` : '';
-    showError(`Value ${first + 1}: ${chunk.invalid.get(first)}${more}. The other values are classified below.`);
+    showError(
+      `Value ${first + 1}: ${chunk.invalid.get(first)}${more}. The other values are classified below.`,
+    );
   }
   await plot(points);
 }
@@ -158,7 +163,10 @@ async function plot(points) {
   }
   const center = model.boundary.lastZero;
   const [x0, x1] = [center - PLOT_HALF_WIDTH, center + PLOT_HALF_WIDTH];
-  const xs = Float32Array.from({ length: PLOT_POINTS }, (_, i) => x0 + ((x1 - x0) * i) / (PLOT_POINTS - 1));
+  const xs = Float32Array.from(
+    { length: PLOT_POINTS },
+    (_, i) => x0 + ((x1 - x0) * i) / (PLOT_POINTS - 1),
+  );
   const { probabilities } = await run(xs.map((x) => Math.max(x, DOMAIN_LOW)));
   const [w, h, left, right, top, bottom] = [640, 300, 44, 12, 12, 32];
   const sx = (x) => left + ((x - x0) / (x1 - x0)) * (w - left - right);
@@ -169,11 +177,18 @@ async function plot(points) {
     parts.push(`<text x="${sx(t)}" y="${h - bottom + 16}" text-anchor="middle">${t} °F</text>`);
   }
   for (const p of [0, 0.5, 1]) {
-    parts.push(`<line class="${p === 0.5 ? 'half' : 'grid'}" x1="${left}" x2="${w - right}" y1="${sy(p)}" y2="${sy(p)}"/>`);
+    parts.push(
+      `<line class="${p === 0.5 ? 'half' : 'grid'}" x1="${left}" x2="${w - right}" y1="${sy(p)}" y2="${sy(p)}"/>`,
+    );
     parts.push(`<text x="${left - 6}" y="${sy(p) + 4}" text-anchor="end">${p}</text>`);
   }
-  parts.push(`<line class="boundary" x1="${sx(center)}" x2="${sx(center)}" y1="${top}" y2="${h - bottom}"/>`);
-  const path = Array.from(xs, (x, i) => `${sx(x).toFixed(1)},${sy(probabilities[i]).toFixed(1)}`).join(' ');
+  parts.push(
+    `<line class="boundary" x1="${sx(center)}" x2="${sx(center)}" y1="${top}" y2="${h - bottom}"/>`,
+  );
+  const path = Array.from(
+    xs,
+    (x, i) => `${sx(x).toFixed(1)},${sy(probabilities[i]).toFixed(1)}`,
+  ).join(' ');
   parts.push(`<polyline class="curve" points="${path}"/>`);
   for (const point of points.filter((p) => p.fahrenheit >= x0 && p.fahrenheit <= x1)) {
     parts.push(
@@ -215,7 +230,9 @@ $('model-file').addEventListener('change', (event) => {
 });
 
 window.addEventListener('error', (event) => showError(`Unexpected error: ${event.message}`));
-window.addEventListener('unhandledrejection', (event) => showError(`Unexpected error: ${event.reason}`));
+window.addEventListener('unhandledrejection', (event) =>
+  showError(`Unexpected error: ${event.reason}`),
+);
 
 const wanted = new URLSearchParams(location.search).get('f');
 if (wanted !== null) $('temperatures').value = tokens(wanted).join(', ');

@@ -108,8 +108,13 @@ const OPTIONS = {
 const PYTHON_ONLY = {
   '--format': 'prints text only',
   '-f': 'prints text only',
-  '--column': 'reads one value per line, not CSV',
-  '-c': 'reads one value per line, not CSV',
+  '--column': 'reads one value per line, not CSV or JSON Lines',
+  '-c': 'reads one value per line, not CSV or JSON Lines',
+  '--input-format': 'reads one value per line, not CSV or JSON Lines',
+  '--delimiter': 'reads one value per line, not CSV',
+  '-d': 'reads one value per line, not CSV',
+  '--append': 'prints labels only',
+  '-a': 'prints labels only',
   '--output': 'writes to standard output only: redirect it',
   '-o': 'writes to standard output only: redirect it',
 };
@@ -136,11 +141,14 @@ function parseArgs(command, args) {
       break;
     }
     if (arg === '--help') return { help: true };
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
     const name = table[flag] ? flag : byShort[flag];
     if (name === undefined) {
       if (command === 'predict' && PYTHON_ONLY[flag]) {
-        throw new UsageError(`${flag}: the Node CLI ${PYTHON_ONLY[flag]}; use the Python fclf-edge for it`);
+        throw new UsageError(
+          `${flag}: the Node CLI ${PYTHON_ONLY[flag]}; use the Python fclf-edge for it`,
+        );
       }
       if (arg.startsWith('-') && arg !== '-' && command !== 'predict') {
         throw new UsageError(`No such option: ${flag}`);
@@ -154,10 +162,15 @@ function parseArgs(command, args) {
       options[spec.key] = true;
       continue;
     }
-    const taken = inline !== undefined ? [inline, ...args.slice(i + 1, i + spec.values)] : args.slice(i + 1, i + 1 + spec.values);
+    const taken =
+      inline !== undefined
+        ? [inline, ...args.slice(i + 1, i + spec.values)]
+        : args.slice(i + 1, i + 1 + spec.values);
     if (taken.length < spec.values) {
       throw new UsageError(
-        spec.values === 1 ? `Option '${name}' requires an argument.` : `Option '${name}' requires ${spec.values} arguments.`,
+        spec.values === 1
+          ? `Option '${name}' requires an argument.`
+          : `Option '${name}' requires ${spec.values} arguments.`,
       );
     }
     i += inline !== undefined ? spec.values - 1 : spec.values;
@@ -167,7 +180,9 @@ function parseArgs(command, args) {
 }
 
 function optionLabel(name) {
-  const spec = Object.values(OPTIONS).flatMap((t) => Object.entries(t)).find(([n]) => n === name)?.[1];
+  const spec = Object.values(OPTIONS)
+    .flatMap((t) => Object.entries(t))
+    .find(([n]) => n === name)?.[1];
   return spec?.short ? `'${name}' / '${spec.short}'` : `'${name}'`;
 }
 
@@ -175,7 +190,8 @@ function optionLabel(name) {
 function parseFloatOption(name, text) {
   const t = text.trim();
   const ok =
-    /^[+-]?(?:(?:\d(?:_?\d)*)?(?:\.(?:\d(?:_?\d)*)?)?(?:[eE][+-]?\d(?:_?\d)*)?)$/.test(t) && /\d/.test(t);
+    /^[+-]?(?:(?:\d(?:_?\d)*)?(?:\.(?:\d(?:_?\d)*)?)?(?:[eE][+-]?\d(?:_?\d)*)?)$/.test(t) &&
+    /\d/.test(t);
   if (ok) return Number(t.replaceAll('_', ''));
   const word = t.toLowerCase().replace(/^[+-]/, '');
   if (word === 'inf' || word === 'infinity') return t.startsWith('-') ? -Infinity : Infinity;
@@ -187,7 +203,9 @@ function parseFloatOption(name, text) {
 function parseIntOption(name, text) {
   const t = text.trim();
   if (!/^[+-]?\d(?:_?\d)*$/.test(t)) {
-    throw new UsageError(`Invalid value for ${optionLabel(name)}: '${text}' is not a valid integer.`);
+    throw new UsageError(
+      `Invalid value for ${optionLabel(name)}: '${text}' is not a valid integer.`,
+    );
   }
   return Number(t.replaceAll('_', ''));
 }
@@ -202,7 +220,8 @@ function openInput(path) {
   } catch {
     throw new InvalidInputError(`input file not found: ${path}`);
   }
-  if (stats.isDirectory()) throw new InvalidInputError(`input path is a directory, not a file: ${path}`);
+  if (stats.isDirectory())
+    throw new InvalidInputError(`input path is a directory, not a file: ${path}`);
   try {
     // Whole 2 MB blocks from a regular file, as the Python reader takes them.
     return createReadStream(null, { fd: openSync(path, 'r'), highWaterMark: BLOCK_BYTES });
@@ -233,7 +252,9 @@ function textRows(chunk, labels, probabilities) {
       continue;
     }
     const label = Number(labels[valid]);
-    rows.push(probabilities === null ? `${label}\n` : `${label}\t${formatG(probabilities[valid])}\n`);
+    rows.push(
+      probabilities === null ? `${label}\n` : `${label}\t${formatG(probabilities[valid])}\n`,
+    );
     valid++;
   }
   return rows.join('');
@@ -243,15 +264,19 @@ async function predict({ options, values }) {
   const { chunkFromArgs } = await import('../lib/inputs.js');
   const decimalComma = Boolean(options.decimalComma);
   let input = options.input ?? null;
-  if (input !== null && values.length) throw new InvalidInputError('give values as arguments or with --input, not both');
+  if (input !== null && values.length)
+    throw new InvalidInputError('give values as arguments or with --input, not both');
   if (values.length === 1 && values[0] === '-') {
     input = '-';
     values = [];
   }
-  if (input === null && !values.length) throw new InvalidInputError("no values: pass VALUE arguments, --input FILE, or '-'");
+  if (input === null && !values.length)
+    throw new InvalidInputError("no values: pass VALUE arguments, --input FILE, or '-'");
   const onInvalid = options.onInvalid ?? 'error';
   if (onInvalid !== 'error' && onInvalid !== 'skip') {
-    throw new UsageError(`Invalid value for '--on-invalid': '${onInvalid}' is not one of 'error', 'skip'.`);
+    throw new UsageError(
+      `Invalid value for '--on-invalid': '${onInvalid}' is not one of 'error', 'skip'.`,
+    );
   }
   const classifier = await Classifier.load(options.model);
   const where = input === null ? 'argument' : 'line';
@@ -270,7 +295,9 @@ async function predict({ options, values }) {
       if (onInvalid === 'error') {
         const line = chunk.firstLine + positions[0];
         const hint = input !== null ? ' (use --on-invalid skip to skip bad lines)' : '';
-        throw new InvalidInputError(`${where} ${line}: ${chunk.invalid.get(positions[0])}${hint}`, { line });
+        throw new InvalidInputError(`${where} ${line}: ${chunk.invalid.get(positions[0])}${hint}`, {
+          line,
+        });
       }
       for (const i of positions) {
         process.stderr.write(`skipped ${where} ${chunk.firstLine + i}: ${chunk.invalid.get(i)}\n`);
@@ -289,7 +316,9 @@ async function predict({ options, values }) {
     rows += chunk.length;
   }
   if (rows === 0) {
-    throw new InvalidInputError(`input ${input === '-' ? 'stdin' : input} is empty: no values to classify`);
+    throw new InvalidInputError(
+      `input ${input === '-' ? 'stdin' : input} is empty: no values to classify`,
+    );
   }
   if (skipped) process.stderr.write(`${skipped} of ${rows} ${where}s skipped\n`);
 }
@@ -317,7 +346,9 @@ function progressLine(total) {
       const width = 36;
       const filled = Math.round((width * done) / total);
       const percent = Math.floor((100 * done) / total);
-      process.stderr.write(`\rverifying  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}]  ${percent}%`);
+      process.stderr.write(
+        `\rverifying  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}]  ${percent}%`,
+      );
     },
     end() {
       process.stderr.write('\n');
@@ -330,13 +361,18 @@ async function verifyCommand({ options, values }) {
   const { problemWith } = await import('../lib/validate.js');
   const { countFloats, DOMAIN_HIGH, DOMAIN_LOW } = await import('../lib/floats.js');
   const { verify } = await import('../lib/verify.js');
-  const samples = options.samples === undefined ? 1_000_000 : parseIntOption('--samples', options.samples);
+  const samples =
+    options.samples === undefined ? 1_000_000 : parseIntOption('--samples', options.samples);
   if (samples < 1) {
-    throw new UsageError(`Invalid value for '--samples' / '-n': ${samples} is not in the range x>=1.`);
+    throw new UsageError(
+      `Invalid value for '--samples' / '-n': ${samples} is not in the range x>=1.`,
+    );
   }
   const seed = options.seed === undefined ? 0 : parseIntOption('--seed', options.seed);
   const ruleThreshold =
-    options.ruleThreshold === undefined ? null : parseFloatOption('--rule-threshold', options.ruleThreshold);
+    options.ruleThreshold === undefined
+      ? null
+      : parseFloatOption('--rule-threshold', options.ruleThreshold);
   const [low, high] = options.range
     ? options.range.map((text) => parseFloatOption('--range', text))
     : [DOMAIN_LOW, DOMAIN_HIGH];
@@ -345,13 +381,17 @@ async function verifyCommand({ options, values }) {
     ['HI', high],
   ]) {
     const reason = problemWith(value);
-    if (reason !== null) throw new InvalidInputError(`--range ${name} ${floatRepr(value)} ${reason}`);
+    if (reason !== null)
+      throw new InvalidInputError(`--range ${name} ${floatRepr(value)} ${reason}`);
   }
-  if (!(low <= high)) throw new InvalidInputError(`--range: LO ${floatRepr(low)} is above HI ${floatRepr(high)}`);
+  if (!(low <= high))
+    throw new InvalidInputError(`--range: LO ${floatRepr(low)} is above HI ${floatRepr(high)}`);
   const classifier = await Classifier.load(options.model);
   const exhaustive = Boolean(options.exhaustive);
   const progress =
-    process.stderr.isTTY && !options.quiet ? progressLine(exhaustive ? countFloats(low, high) : samples) : null;
+    process.stderr.isTTY && !options.quiet
+      ? progressLine(exhaustive ? countFloats(low, high) : samples)
+      : null;
   const report = await verify(classifier, {
     low,
     high,
@@ -419,7 +459,10 @@ async function main(argv) {
 function fail(error) {
   if (error instanceof ReaderGone) return EXIT.ok;
   const known = error instanceof FclfError;
-  const message = String(error?.message ?? error).split('\n').join(' ') || error?.name;
+  const message =
+    String(error?.message ?? error)
+      .split('\n')
+      .join(' ') || error?.name;
   process.stderr.write(`Error: ${known ? message : `unexpected: ${message}`}\n`);
   return known ? error.exitCode : EXIT.mismatch;
 }

@@ -19,7 +19,10 @@ export const LABEL_OUTPUT = 'label';
 const here = dirname(fileURLToPath(import.meta.url));
 // The repository keeps one copy of the model, runtime/models/fahrenheit.onnx, shared with the
 // Python package; a packed npm package carries a copy in its own models/ (made at prepack).
-const BUNDLED = [join(here, '..', 'models', 'fahrenheit.onnx'), join(here, '..', '..', 'models', 'fahrenheit.onnx')];
+const BUNDLED = [
+  join(here, '..', 'models', 'fahrenheit.onnx'),
+  join(here, '..', '..', 'models', 'fahrenheit.onnx'),
+];
 
 /** The bundled model's path: the package's own copy, else the repository's. */
 export function defaultModelPath() {
@@ -68,7 +71,8 @@ function readModel(path) {
   } catch {
     throw new ModelError(`model file not found: ${path}`);
   }
-  if (stats.isDirectory()) throw new ModelError(`model path is a directory, not an .onnx file: ${path}`);
+  if (stats.isDirectory())
+    throw new ModelError(`model path is a directory, not an .onnx file: ${path}`);
   let bytes;
   try {
     bytes = readFileSync(path);
@@ -76,17 +80,25 @@ function readModel(path) {
     const reason = error.code === 'EACCES' ? 'permission denied' : error.message;
     throw new ModelError(`cannot read model file ${path}: ${reason}`);
   }
-  if (bytes.length === 0) throw new ModelError(`model file is empty: ${path}; re-export it with export-onnx`);
+  if (bytes.length === 0)
+    throw new ModelError(`model file is empty: ${path}; re-export it with export-onnx`);
   return bytes;
 }
 
 function loadFailure(path, error) {
-  const text = String(error?.message ?? error).split(/\s+/).join(' ').trim();
+  const text = String(error?.message ?? error)
+    .split(/\s+/)
+    .join(' ')
+    .trim();
   // onnxruntime prefixes "[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : ..."; keep the message.
   let tail = text.includes(' : ') ? text.split(' : ').at(-1) : text;
   if (tail.length > 160) tail = `${tail.slice(0, 157)}...`;
   const lowered = text.toLowerCase();
-  if (lowered.includes('opset') || lowered.includes('ir version') || lowered.includes('ir_version')) {
+  if (
+    lowered.includes('opset') ||
+    lowered.includes('ir version') ||
+    lowered.includes('ir_version')
+  ) {
     return (
       `${path} needs a newer onnxruntime than the installed ${ort.env.versions.common} ` +
       `(${tail}); upgrade onnxruntime-node, or re-export with the default opset`
@@ -117,7 +129,8 @@ export class Classifier {
    * `threads`: onnxruntime intra-op threads (1: a five-op graph gains nothing from more).
    */
   static async load(path, { threads = 1 } = {}) {
-    const shown = path === undefined || path === null ? defaultModelPath() : cleanPath(String(path));
+    const shown =
+      path === undefined || path === null ? defaultModelPath() : cleanPath(String(path));
     const bytes = readModel(shown);
     let session;
     try {
@@ -127,7 +140,9 @@ export class Classifier {
         executionMode: 'sequential',
         logSeverityLevel: 3, // errors only: warnings would clutter a command's stderr
         // No busy-waiting threads: spinning burns CPU on small devices for no gain here.
-        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+        extra: {
+          session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+        },
       });
     } catch (error) {
       throw new ModelError(loadFailure(shown, error));
@@ -138,8 +153,12 @@ export class Classifier {
   }
 
   #checkSignature() {
-    const inputs = Object.fromEntries(this.#session.inputMetadata.map((m) => [m.name, onnxType(m)]));
-    const outputs = Object.fromEntries(this.#session.outputMetadata.map((m) => [m.name, onnxType(m)]));
+    const inputs = Object.fromEntries(
+      this.#session.inputMetadata.map((m) => [m.name, onnxType(m)]),
+    );
+    const outputs = Object.fromEntries(
+      this.#session.outputMetadata.map((m) => [m.name, onnxType(m)]),
+    );
     const inputOk = Object.keys(inputs).length === 1 && inputs[INPUT_NAME] === 'tensor(float)';
     const outputsOk =
       outputs[PROBABILITY_OUTPUT] === 'tensor(float)' && outputs[LABEL_OUTPUT] === 'tensor(int64)';
@@ -151,7 +170,9 @@ export class Classifier {
     }
     const shape = this.#session.inputMetadata[0].shape;
     if (shape.length !== 1) {
-      throw new ModelError(`${this.path}: input shape ${shapeRepr(shape)}, expected [batch]; ${EXPECTED}`);
+      throw new ModelError(
+        `${this.path}: input shape ${shapeRepr(shape)}, expected [batch]; ${EXPECTED}`,
+      );
     }
   }
 

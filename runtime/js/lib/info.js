@@ -32,14 +32,17 @@ function sortedKeys(value) {
 
 /** Python's json.dumps(data, indent=2, sort_keys=True): non-ASCII written as \uXXXX escapes. */
 function pythonJson(data) {
-  return JSON.stringify(sortedKeys(data), null, 2).replace(
-    /[\u007f-\uffff]/g,
-    (ch) => (ch === '\u007f' ? ch : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  return JSON.stringify(sortedKeys(data), null, 2).replace(/[\u007f-\uffff]/g, (ch) =>
+    ch === '\u007f' ? ch : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 
 function values(metas) {
-  return metas.map((m) => ({ name: m.name, type: onnxType(m), shape: m.isTensor ? [...m.shape] : [] }));
+  return metas.map((m) => ({
+    name: m.name,
+    type: onnxType(m),
+    shape: m.isTensor ? [...m.shape] : [],
+  }));
 }
 
 /** Inputs, outputs, opset, boundary, metadata, size and sha256, as text or one JSON object. */

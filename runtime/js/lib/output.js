@@ -19,7 +19,11 @@ export function reason(error) {
   if (error.code && STRERROR[error.code]) return STRERROR[error.code];
   const known = typeof error.errno === 'number' ? getSystemErrorMap().get(error.errno) : undefined;
   // Node's own message reads "ENOSPC: no space left on device, write": keep the middle.
-  const text = known ? known[1] : String(error.message).replace(/^[A-Z]+: /, '').replace(/, \w+$/, '');
+  const text = known
+    ? known[1]
+    : String(error.message)
+        .replace(/^[A-Z]+: /, '')
+        .replace(/, \w+$/, '');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

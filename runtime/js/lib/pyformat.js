@@ -102,7 +102,11 @@ export function dictRepr(object) {
 /** Python's repr() of a list of shape dimensions: ['batch'], [3], [None]. */
 export function shapeRepr(shape) {
   const dims = shape.map((d) =>
-    typeof d === 'string' && d !== '' ? strRepr(d) : d === null || d === '' || d < 0 ? 'None' : String(d),
+    typeof d === 'string' && d !== ''
+      ? strRepr(d)
+      : d === null || d === '' || d < 0
+        ? 'None'
+        : String(d),
   );
   return `[${dims.join(', ')}]`;
 }

@@ -17,7 +17,8 @@ const UTF8_BOM = '\xef\xbb\xbf';
 /** The input's pieces, none longer than `size` bytes. */
 async function* pieces(stream, size) {
   for await (const piece of stream) {
-    for (let start = 0; start < piece.length; start += size) yield piece.subarray(start, start + size);
+    for (let start = 0; start < piece.length; start += size)
+      yield piece.subarray(start, start + size);
   }
 }
 
@@ -40,7 +41,10 @@ function rejectTable(chunk, token, decimalComma) {
  * the last line; it adds no empty line. A NUL byte means binary input: the lines before it are
  * yielded, then InvalidInputError names its line.
  */
-export async function* chunksFromLines(stream, { chunkLines = CHUNK_LINES, decimalComma = false } = {}) {
+export async function* chunksFromLines(
+  stream,
+  { chunkLines = CHUNK_LINES, decimalComma = false } = {},
+) {
   let carry = ''; // the unfinished last line, at most MAX_RECORD_BYTES (bytes as latin1)
   let line = 1; // number of the next line
   let skipping = false; // inside a too-long line, already reported
@@ -53,7 +57,8 @@ export async function* chunksFromLines(stream, { chunkLines = CHUNK_LINES, decim
       const firstLine = line + start;
       const known = new Map();
       for (const [number, why] of problems) {
-        if (number - firstLine >= 0 && number - firstLine < part.length) known.set(number - firstLine, why);
+        if (number - firstLine >= 0 && number - firstLine < part.length)
+          known.set(number - firstLine, why);
       }
       const chunk = parseTokens(part, firstLine, { known, decimalComma, bytes: true });
       if (!checked) {

@@ -43,7 +43,10 @@ export function asBatch(values) {
     const value = Number(values);
     const reason = problemWith(value);
     if (reason !== null) {
-      throw new InvalidInputError(`value ${floatRepr(value)} ${reason}`, { index: 0, value: values });
+      throw new InvalidInputError(`value ${floatRepr(value)} ${reason}`, {
+        index: 0,
+        value: values,
+      });
     }
     return { batch: Float32Array.of(value), scalar: true };
   }
@@ -57,7 +60,9 @@ export function asBatch(values) {
     return { batch: checked(values), scalar: false };
   }
   if (values === null || typeof values !== 'object' || !(Symbol.iterator in values)) {
-    throw new InvalidInputError(`expected a number or an array of numbers, got ${describe(values)}`);
+    throw new InvalidInputError(
+      `expected a number or an array of numbers, got ${describe(values)}`,
+    );
   }
   const items = Array.isArray(values) || ArrayBuffer.isView(values) ? values : Array.from(values);
   const numbers = new Float64Array(items.length);

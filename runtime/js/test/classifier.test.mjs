@@ -9,7 +9,23 @@ import { nextUp } from '../lib/floats.js';
 
 // The formula, computed here independently of the model: C = (F - 32) / 1.8 > 0 on the float32.
 const formula = (f) => ((Math.fround(f) - 32) / 1.8 > 0 ? 1 : 0);
-const FIXED = [33, 32, nextUp(32), nextUp(32, -1), -40, -459.67, 10000, 0, -0, 31.999999, 32.000001, 98.6, 1e-45, 3.4e38, -459.6700134277344];
+const FIXED = [
+  33,
+  32,
+  nextUp(32),
+  nextUp(32, -1),
+  -40,
+  -459.67,
+  10000,
+  0,
+  -0,
+  31.999999,
+  32.000001,
+  98.6,
+  1e-45,
+  3.4e38,
+  -459.6700134277344,
+];
 
 test('the bundled model is the repository copy and labels the fixed set as the formula does', async () => {
   const classifier = await Classifier.load();
@@ -68,7 +84,10 @@ test('invalid values throw InvalidInputError naming the first bad index', async 
     });
   }
   await assert.rejects(classifier.predict('33'), /expected numbers, got text '33'/);
-  await assert.rejects(classifier.predict(NaN), (e) => e instanceof InvalidInputError && e.index === 0);
+  await assert.rejects(
+    classifier.predict(NaN),
+    (e) => e instanceof InvalidInputError && e.index === 0,
+  );
   await assert.rejects(classifier.predictWithProba([-500]), InvalidInputError);
   // float32(-459.67) itself is the lowest valid input, as in Python.
   assert.deepEqual(await classifier.predict([-459.67, Math.fround(-459.67)]), [0, 0]);
@@ -110,8 +129,14 @@ test('bad model files are ModelErrors with one-line reasons', async () => {
     ['/nonexistent/model.onnx', /^model file not found: \/nonexistent\/model\.onnx$/],
     [folder, /^model path is a directory, not an \.onnx file/],
     [empty, /^model file is empty: .*; re-export it with export-onnx$/],
-    [garbage, /is not a valid ONNX model \(.*protobuf parsing failed.*\); re-create it with export-onnx$/],
-    [foreign, /is not an fclf-edge model: inputs \{'x': 'tensor\(float\)'\}, outputs \{'y': 'tensor\(float\)'\}/],
+    [
+      garbage,
+      /is not a valid ONNX model \(.*protobuf parsing failed.*\); re-create it with export-onnx$/,
+    ],
+    [
+      foreign,
+      /is not an fclf-edge model: inputs \{'x': 'tensor\(float\)'\}, outputs \{'y': 'tensor\(float\)'\}/,
+    ],
   ];
   for (const [path, message] of cases) {
     await assert.rejects(Classifier.load(path), (error) => {

@@ -13,12 +13,27 @@ const TABLE = [
   [['predict', '--proba', '33', '32', '-40'], 0, '1\t0.598645568\n0\t0.5\n0\t3.14625442e-13\n', ''],
   [['predict', '-459.67', '10000', '32.000004'], 0, '0\n1\n1\n', ''],
   [['predict', '33', 'nan'], 2, '', "Error: argument 2: 'nan' is not a number\n"],
-  [['predict', '33', '1e39'], 2, '', "Error: argument 2: '1e39' overflows float32 (|value| > 3.4e38)\n"],
+  [
+    ['predict', '33', '1e39'],
+    2,
+    '',
+    "Error: argument 2: '1e39' overflows float32 (|value| > 3.4e38)\n",
+  ],
   [['predict', '-460'], 2, '', "Error: argument 1: '-460' is below absolute zero (-459.67 °F)\n"],
   [['predict', ''], 2, '', 'Error: argument 1: empty value\n'],
-  [['predict', '32,5'], 2, '', "Error: argument 1: '32,5' is not a number (a decimal comma? see --decimal-comma)\n"],
+  [
+    ['predict', '32,5'],
+    2,
+    '',
+    "Error: argument 1: '32,5' is not a number (a decimal comma? see --decimal-comma)\n",
+  ],
   [['predict', '--decimal-comma', '32,5', '-40'], 0, '1\n0\n', ''],
-  [['predict', '--decimal-comma', '32.5'], 2, '', "Error: argument 1: '32.5' has a decimal point; the decimal mark is set to a comma\n"],
+  [
+    ['predict', '--decimal-comma', '32.5'],
+    2,
+    '',
+    "Error: argument 1: '32.5' has a decimal point; the decimal mark is set to a comma\n",
+  ],
   [['predict'], 2, '', "Error: no values: pass VALUE arguments, --input FILE, or '-'\n"],
   [
     ['predict', '--on-invalid', 'skip', '33', 'x', '32'],
@@ -26,11 +41,31 @@ const TABLE = [
     '1\nskipped\n0\n',
     "skipped argument 2: 'x' is not a number\n1 of 3 arguments skipped\n",
   ],
-  [['predict', '--model', '/nonexistent.onnx', '33'], 3, '', 'Error: model file not found: /nonexistent.onnx\n'],
-  [['predict', '--input', '/nonexistent.txt'], 2, '', 'Error: input file not found: /nonexistent.txt\n'],
+  [
+    ['predict', '--model', '/nonexistent.onnx', '33'],
+    3,
+    '',
+    'Error: model file not found: /nonexistent.onnx\n',
+  ],
+  [
+    ['predict', '--input', '/nonexistent.txt'],
+    2,
+    '',
+    'Error: input file not found: /nonexistent.txt\n',
+  ],
   [['verify', '--range', '5', '1'], 2, '', 'Error: --range: LO 5.0 is above HI 1.0\n'],
-  [['verify', '--range', '-500', '1'], 2, '', 'Error: --range LO -500.0 is below absolute zero (-459.67 °F)\n'],
-  [['verify', '--samples', '0'], 2, '', "Error: Invalid value for '--samples' / '-n': 0 is not in the range x>=1.\n"],
+  [
+    ['verify', '--range', '-500', '1'],
+    2,
+    '',
+    'Error: --range LO -500.0 is below absolute zero (-459.67 °F)\n',
+  ],
+  [
+    ['verify', '--samples', '0'],
+    2,
+    '',
+    "Error: Invalid value for '--samples' / '-n': 0 is not in the range x>=1.\n",
+  ],
   [['verify', '--bogus'], 2, '', 'Error: No such option: --bogus\n'],
   [['frobnicate'], 2, '', "Error: No such command 'frobnicate'.\n"],
   [['--version'], 0, 'fclf-edge, version 0.1.0\n', ''],
@@ -64,10 +99,16 @@ test('predict reads stdin and files, one value per line, in input order', async 
   writeFileSync(path, '33\n32'); // no newline at the end: still a line
   const file = await cli(['predict', '--proba', '--input', path]);
   assert.equal(file.stdout, '1\t0.598645568\n0\t0.5\n');
-  assert.equal((await cli(['predict', '-'], { input: '' })).stderr, 'Error: input stdin is empty: no values to classify\n');
+  assert.equal(
+    (await cli(['predict', '-'], { input: '' })).stderr,
+    'Error: input stdin is empty: no values to classify\n',
+  );
   const bad = await cli(['predict', '-'], { input: '33\nabc\n' });
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr, "Error: line 2: 'abc' is not a number (use --on-invalid skip to skip bad lines)\n");
+  assert.equal(
+    bad.stderr,
+    "Error: line 2: 'abc' is not a number (use --on-invalid skip to skip bad lines)\n",
+  );
   const binary = await cli(['predict', '-'], { input: '33\n\0\n' });
   assert.equal(binary.code, 2);
   assert.match(binary.stderr, /^Error: line 2: input is binary, not text \(NUL byte\)/);
@@ -76,7 +117,9 @@ test('predict reads stdin and files, one value per line, in input order', async 
 test('a large stream is labelled in order with flat memory', async () => {
   // 1.5M lines (about 12 MB): several blocks and chunks; labels follow the formula.
   const n = 1_500_000;
-  const values = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 32 : -459 + ((i * 7919) % 10459)));
+  const values = Array.from({ length: n }, (_, i) =>
+    i % 7 === 0 ? 32 : -459 + ((i * 7919) % 10459),
+  );
   const path = join(models().folder, 'many.txt');
   writeFileSync(path, `${values.join('\n')}\n`);
   const result = await cli(['predict', '--input', path]);
@@ -108,18 +151,37 @@ test('verify --exhaustive on a narrow range checks every float32 in it', async (
   assert.equal(lines[2], 'range      [30.0, 34.0] °F, exhaustive');
   assert.equal(lines[3], 'checked    1,572,865 values');
   assert.equal(lines[4], 'mismatches 0 (0.0000%)');
-  assert.equal(lines[5], 'probability 0 violations (monotone in x; >= 0.5 exactly when label is 1)');
+  assert.equal(
+    lines[5],
+    'probability 0 violations (monotone in x; >= 0.5 exactly when label is 1)',
+  );
   assert.match(lines[6], /^time {7}\d+\.\d\d s \([\d,]+ values\/s\)$/);
 });
 
 test('verify reports mismatches against another rule and exits 1', async () => {
-  const result = await cli(['verify', '--exhaustive', '--range', '30', '34', '--rule-threshold', '33', '--model', models().ort]);
+  const result = await cli([
+    'verify',
+    '--exhaustive',
+    '--range',
+    '30',
+    '34',
+    '--rule-threshold',
+    '33',
+    '--model',
+    models().ort,
+  ]);
   assert.equal(result.code, 1);
   assert.match(result.stdout, /\nrule {7}fahrenheit > 33\n/);
   assert.match(result.stdout, /\nmismatches 262,144 \(16\.6667%\)\n/);
-  assert.match(result.stdout, /\nwrong {6}every mismatch lies in \[32\.000003814697266, 33\.0\] °F\n/);
+  assert.match(
+    result.stdout,
+    /\nwrong {6}every mismatch lies in \[32\.000003814697266, 33\.0\] °F\n/,
+  );
   assert.match(result.stdout, /\n {2}mismatch at 32\.000003814697266 °F: model 1, formula 0\n/);
-  assert.equal(result.stderr, 'Error: 262,144 of 1,572,865 labels differ from the rule, 0 probability violations\n');
+  assert.equal(
+    result.stderr,
+    'Error: 262,144 of 1,572,865 labels differ from the rule, 0 probability violations\n',
+  );
 });
 
 test('a full disk on stdout is one line and exit 6', async () => {
@@ -159,7 +221,9 @@ test('SIGTERM exits 143 with "Terminated.", SIGINT 130 with "Interrupted."', asy
   ]) {
     // predict - answers a live pipe line by line: once it has labelled 33, it is mid-run, waiting
     // on a stdin that never ends, with its handlers in place.
-    const child = spawn(process.execPath, [CLI, 'predict', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'predict', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const answered = new Promise((resolve) => child.stdout.once('data', resolve));

@@ -56,8 +56,22 @@ test('float32 ordinals walk values in order, both zeros counted', () => {
   assert.equal(total, 2_315_392_453);
 });
 
-test('the number syntax and messages are the Python CLI\'s', () => {
-  const tokens = ['33', ' -40.5 ', '+1e2', '.5', '5.', '', 'nan', '1_000', '0x10', '1e400', '-460', '1,5', '\u0663'];
+test("the number syntax and messages are the Python CLI's", () => {
+  const tokens = [
+    '33',
+    ' -40.5 ',
+    '+1e2',
+    '.5',
+    '5.',
+    '',
+    'nan',
+    '1_000',
+    '0x10',
+    '1e400',
+    '-460',
+    '1,5',
+    '\u0663',
+  ];
   const chunk = parseTokens(tokens, 1);
   assert.deepEqual(Array.from(chunk.values.slice(0, 5)), [33, -40.5, 100, 0.5, 5]);
   assert.deepEqual(Object.fromEntries(chunk.invalid), {

@@ -57,7 +57,9 @@ export function models() {
   const folder = mkdtempSync(join(tmpdir(), 'fclf-edge-node-'));
   const result = spawnSync(python(), ['-c', MAKE_MODELS, folder, MODEL], { encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`cannot make the test models with ${python()}: ${result.stderr || result.error}`);
+    throw new Error(
+      `cannot make the test models with ${python()}: ${result.stderr || result.error}`,
+    );
   }
   writeFileSync(join(folder, 'garbage.onnx'), 'not a model\n');
   writeFileSync(join(folder, 'empty.onnx'), '');

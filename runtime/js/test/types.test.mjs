@@ -28,7 +28,16 @@ test('and rejects a wrong use (a label is a number, not a string)', () => {
   writeFileSync(
     join(folder, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [], baseUrl: '.', paths: { 'fclf-edge': [join(PACKAGE, 'index.d.ts')] } },
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        strict: true,
+        noEmit: true,
+        types: [],
+        baseUrl: '.',
+        paths: { 'fclf-edge': [join(PACKAGE, 'index.d.ts')] },
+      },
       files: ['wrong.mts'],
     }),
   );

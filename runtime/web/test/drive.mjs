@@ -58,7 +58,9 @@ async function open(query) {
 async function seen(page) {
   return page.evaluate(() => ({
     state: document.body.dataset.state,
-    error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
+    error: document.getElementById('error').hidden
+      ? null
+      : document.getElementById('error').textContent,
     status: document.getElementById('model-status').textContent,
     input: document.getElementById('temperatures').value,
     rows: Array.from(document.querySelectorAll('#results tbody tr'), (tr) => ({
@@ -68,8 +70,9 @@ async function seen(page) {
     })),
     plotVisible: !document.getElementById('plot-figure').hidden,
     plotPoints: document.querySelectorAll('#plot circle').length,
-    curvePoints: (document.querySelector('#plot polyline')?.getAttribute('points') ?? '').split(' ').filter(Boolean)
-      .length,
+    curvePoints: (document.querySelector('#plot polyline')?.getAttribute('points') ?? '')
+      .split(' ')
+      .filter(Boolean).length,
   }));
 }
 
@@ -82,7 +85,9 @@ try {
       document.getElementById('temperatures').value = '33, 32, -40, 98.6, 20, 45';
       document.getElementById('classify').click();
     });
-    await first.page.waitForFunction(() => document.querySelectorAll('#results tbody tr').length === 6);
+    await first.page.waitForFunction(
+      () => document.querySelectorAll('#results tbody tr').length === 6,
+    );
     await first.page.screenshot({ path: args.screenshot, fullPage: true });
   }
 
@@ -92,7 +97,9 @@ try {
   const typed = await open('');
   await typed.page.fill('#temperatures', '-459.67\n10000 32.0000039');
   await typed.page.click('#classify');
-  await typed.page.waitForFunction(() => document.querySelectorAll('#results tbody tr').length === 3);
+  await typed.page.waitForFunction(
+    () => document.querySelectorAll('#results tbody tr').length === 3,
+  );
   report.typed = await seen(typed.page);
 
   if (args['bad-model']) {
@@ -103,7 +110,9 @@ try {
   if (args.ort) {
     const page = (await open('?f=33,32,-40')).page;
     await page.setInputFiles('#model-file', args.ort);
-    await page.waitForFunction(() => document.getElementById('model-status').textContent.includes('.ort'));
+    await page.waitForFunction(() =>
+      document.getElementById('model-status').textContent.includes('.ort'),
+    );
     await page.waitForSelector('body[data-state="ready"]');
     report.ortModel = await seen(page);
   }
@@ -114,11 +123,13 @@ try {
     // a grid of n values over the domain, computed in float64 and rounded to float32.
     report.agreement = await typed.page.evaluate(async (n) => {
       const { run } = await import('./app.js');
-      const { toOrdinal, fromOrdinal, DOMAIN_LOW, DOMAIN_HIGH } = await import('../js/lib/floats.js');
+      const { toOrdinal, fromOrdinal, DOMAIN_LOW, DOMAIN_HIGH } =
+        await import('../js/lib/floats.js');
       const center = toOrdinal(32);
       const values = new Float32Array(2 * n + 1 + n);
       for (let i = 0; i <= 2 * n; i++) values[i] = fromOrdinal(center - n + i);
-      for (let i = 0; i < n; i++) values[2 * n + 1 + i] = DOMAIN_LOW + ((DOMAIN_HIGH - DOMAIN_LOW) * i) / (n - 1);
+      for (let i = 0; i < n; i++)
+        values[2 * n + 1 + i] = DOMAIN_LOW + ((DOMAIN_HIGH - DOMAIN_LOW) * i) / (n - 1);
       let labels = '';
       for (let start = 0; start < values.length; start += 1 << 20) {
         const out = await run(values.subarray(start, start + (1 << 20)));

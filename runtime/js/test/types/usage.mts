@@ -10,6 +10,12 @@ const m: string | undefined = c.metadata['units'];
 const bd: number | null = c.boundary;
 const r = await verify(c, { exhaustive: false, samples: 10 });
 const s: [number, number] | null = r.wrongSpan;
-try { await c.predict([NaN]); } catch (e) { if (e instanceof InvalidInputError) { const i: number | null = e.index; } }
+try {
+  await c.predict([NaN]);
+} catch (e) {
+  if (e instanceof InvalidInputError) {
+    const i: number | null = e.index;
+  }
+}
 const code: 6 = EXIT.write;
 void [a, b, l, m, bd, s, code, ModelError];
