@@ -177,11 +177,11 @@ def parse_tokens(
         if text is not None:
             joined = text
         elif isinstance(tokens[0], str):
-            joined = "".join(tokens).encode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+            joined = "\n".join(tokens).encode("utf-8", "surrogateescape")  # type: ignore[arg-type]
         else:
-            joined = b"".join(tokens)  # type: ignore[arg-type]
+            joined = b"\n".join(tokens)  # type: ignore[arg-type]
         allowed = _ALLOWED_DECIMAL_COMMA if decimal_comma else _ALLOWED
-        if not joined.translate(None, allowed):
+        if not joined.translate(None, allowed) and _line_ends_only(joined, n):
             try:
                 plain: Sequence[bytes | str] = tokens
                 if decimal_comma:
@@ -207,6 +207,19 @@ def parse_tokens(
                 values[i] = value
     check_range(values, invalid, lambda i: describe(tokens[i]))
     return Chunk(numbers, values, invalid)
+
+
+def _line_ends_only(joined: bytes, n: int) -> bool:
+    """Whether `n` tokens joined by LF hold no LF of their own and a CR only at their end.
+
+    float() strips CR and LF anywhere around a number; the accepted syntax allows one CR,
+    last (a CR LF line ending). Without this check "\\r33" would parse on the fast path.
+    """
+    newlines = joined.count(b"\n")
+    if newlines != n - 1 and not (newlines == n and joined.endswith(b"\n")):
+        return False
+    crs = joined.count(b"\r")
+    return not crs or crs == joined.count(b"\r\n") + joined.endswith(b"\r")
 
 
 def check_range(
@@ -411,25 +424,65 @@ def _prepend(first: LineBlock, rest: Iterator[LineBlock]) -> Iterator[LineBlock]
 def _line_chunks(
     blocks: Iterator[LineBlock], chunk_lines: int, decimal_comma: bool, keep_records: bool
 ) -> Iterator[Chunk]:
+    from .blockparse import parse_lines
+
     checked = False
     for block in blocks:
-        lines = block.lines()
-        for start in range(0, len(lines), chunk_lines):
-            part = lines if len(lines) <= chunk_lines else lines[start : start + chunk_lines]
-            first = block.first + start
-            known = {
-                number - first: reason
-                for number, reason in block.problems.items()
-                if 0 <= number - first < len(part)
-            }
-            whole = block.body if part is lines else None
-            chunk = parse_tokens(part, first, known=known, decimal_comma=decimal_comma, text=whole)
+        parsed = None if block.problems else parse_lines(block.body, decimal_comma)
+        if parsed is not None:
+            chunks: Iterator[Chunk] = _parsed_chunks(block, *parsed, chunk_lines, keep_records)
+        else:
+            chunks = _token_chunks(block, chunk_lines, decimal_comma, keep_records)
+        for chunk in chunks:
             if not checked:
-                _reject_table(chunk, part[0], decimal_comma)
+                _reject_table(chunk, block.body.split(b"\n", 1)[0], decimal_comma)
                 checked = True
-            if keep_records:
-                chunk.records = part
             yield chunk
+
+
+def _parsed_chunks(
+    block: LineBlock,
+    values: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    chunk_lines: int,
+    keep_records: bool,
+) -> Iterator[Chunk]:
+    """Chunks of a block whose values `blockparse` read: only range checks are left."""
+    body = block.body
+    lines = block.lines() if keep_records else None
+    for start in range(0, len(values), chunk_lines):
+        part = values[start : start + chunk_lines]
+        first = block.first + start
+        chunk = Chunk(np.arange(first, first + len(part), dtype=np.int64), part, {})
+
+        def shown(i: int, start: int = start) -> str:
+            return describe(body[starts[start + i] : ends[start + i]])
+
+        check_range(part, chunk.invalid, shown)
+        if lines is not None:
+            chunk.records = lines[start : start + chunk_lines]
+        yield chunk
+
+
+def _token_chunks(
+    block: LineBlock, chunk_lines: int, decimal_comma: bool, keep_records: bool
+) -> Iterator[Chunk]:
+    """Chunks of a block parsed value by value: any syntax, each problem named."""
+    lines = block.lines()
+    for start in range(0, len(lines), chunk_lines):
+        part = lines if len(lines) <= chunk_lines else lines[start : start + chunk_lines]
+        first = block.first + start
+        known = {
+            number - first: reason
+            for number, reason in block.problems.items()
+            if 0 <= number - first < len(part)
+        }
+        whole = block.body if part is lines else None
+        chunk = parse_tokens(part, first, known=known, decimal_comma=decimal_comma, text=whole)
+        if keep_records:
+            chunk.records = part
+        yield chunk
 
 
 def _reject_table(chunk: Chunk, token: bytes, decimal_comma: bool) -> None:

@@ -12,11 +12,16 @@ import csv
 import io
 import operator
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .errors import InvalidInputError
-from .inputs import Chunk, Input, parse_number, parse_tokens
+from .inputs import Chunk, Input, check_range, describe, parse_number, parse_tokens
 from .lines import MAX_RECORD_BYTES, LineBlock, decode_block
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -179,7 +184,18 @@ class _CsvReader:
             yield from self._quoted(carry, True, chunk_lines)
 
     def _simple(self, block: LineBlock, chunk_lines: int) -> Iterator[Chunk]:
-        """One record per line: picked in one C-level pass, sliced into chunks."""
+        """One record per line: cells found and parsed by `blockparse` when it can; else
+        picked in one C-level pass of the csv module and parsed value by value."""
+        from .blockparse import parse_spans, table_spans
+
+        if not block.problems:
+            columns = [self.index, *self.extra_index]
+            spans = table_spans(block.body, self.delimiter, columns)
+            if spans is not None:
+                values = parse_spans(block.body, *spans[0], self.decimal_comma)
+                if values is not None:
+                    yield from self._parsed(block, values, spans, chunk_lines)
+                    return
         texts = decode_block(block).split("\n")
         if block.body.endswith(b"\n"):
             texts.pop()
@@ -200,6 +216,34 @@ class _CsvReader:
             records = raw[start : start + len(part)] if raw is not None else None
             part_known = {i - start: r for i, r in known.items() if start <= i < start + len(part)}
             yield self._chunk(part, part_known, lines, block.problems, records)
+
+    def _parsed(
+        self,
+        block: LineBlock,
+        values: npt.NDArray[np.float64],
+        spans: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
+        chunk_lines: int,
+    ) -> Iterator[Chunk]:
+        """Chunks of a block whose values `blockparse` read: only range checks are left."""
+        body = block.body
+        (starts, ends), extra_spans = spans[0], spans[1:]
+        raw = block.lines() if self.keep_records else None
+        for start in range(0, len(values), chunk_lines):
+            stop = start + chunk_lines
+            part = values[start:stop]
+            first = block.first + start
+            chunk = Chunk(np.arange(first, first + len(part), dtype=np.int64), part, {})
+
+            def shown(i: int, start: int = start) -> str:
+                return describe(body[starts[start + i] : ends[start + i]])
+
+            check_range(part, chunk.invalid, shown)
+            chunk.extra = {
+                name: _cells(body, begins[start:stop], stops[start:stop])
+                for name, (begins, stops) in zip(self.extra, extra_spans, strict=True)
+            }
+            chunk.records = raw[start:stop] if raw is not None else None
+            yield chunk
 
     def _pick(self, rows: Iterable[list[str]]) -> tuple[list[Any], dict[int, str]]:
         """What `_getter` picks from each row, row by row: a short row gets "" for its value
@@ -321,6 +365,13 @@ class _CsvReader:
                     reason = problems[number]
                     known[i] = reason if begin == end else f"line {number} of the record: {reason}"
                     break
+
+
+def _cells(
+    body: bytes, begins: npt.NDArray[np.int64], stops: npt.NDArray[np.int64]
+) -> list[str | None]:
+    """The text of each cell, from its positions in a block."""
+    return [body[b:e].decode("utf-8") for b, e in zip(begins.tolist(), stops.tolist(), strict=True)]
 
 
 def _joined(carry: LineBlock, block: LineBlock) -> LineBlock:
