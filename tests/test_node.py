@@ -262,3 +262,34 @@ def test_readme_node_example_runs(node: str) -> None:
     assert lines[1].startswith("{ labels: [ 1 ], probabilities: [ 0.598")
     assert lines[2].startswith("32 0.3998")
     assert lines[3].startswith("1 value nan at index 1")
+
+
+# Measured from a fresh, small interpreter: a child forked from this test process would count
+# this process's pages (torch and all) in its own peak RSS.
+_PEAK_RSS = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024)\n"
+)
+
+
+def _peak_rss_mib(args: list[str]) -> int:
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", _PEAK_RSS, *args], capture_output=True, text=True
+    )
+    code, mib = (int(x) for x in result.stdout.split())
+    assert code == 0, result.stderr
+    return mib
+
+
+def test_node_predict_streams_files_in_flat_memory(node: str, tmp_path: Path) -> None:
+    """Ten times the lines, the same peak RSS: the reader holds one read and one line."""
+    block = ("\n".join(f"{v:.3f}" for v in np.linspace(-459, 10_000, 100_000)) + "\n").encode()
+    small, large = tmp_path / "small.txt", tmp_path / "large.txt"
+    small.write_bytes(block * 5)  # 500,000 lines, 4.4 MB
+    large.write_bytes(block * 50)  # 5,000,000 lines, 44 MB
+    rss_small = _peak_rss_mib([node, str(NODE_CLI), "predict", "--input", str(small)])
+    rss_large = _peak_rss_mib([node, str(NODE_CLI), "predict", "--input", str(large)])
+    assert rss_large <= rss_small + 32, (rss_small, rss_large)
+    assert rss_large < 200, rss_large

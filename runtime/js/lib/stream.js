@@ -1,14 +1,15 @@
 // One value per line from a file or stdin, in chunks, with flat memory: one block (at most 2 MB)
-// and one bounded unfinished line are held at a time. Blocks, line numbers and messages follow
-// the Python CLI's plain-lines reader (runtime/lines.py, runtime/inputs.py).
+// and one bounded unfinished line are held at a time. Line numbers and messages follow the
+// Python CLI's plain-lines reader (runtime/lines.py, runtime/inputs.py).
 
 import { InvalidInputError } from './errors.js';
 import { CHUNK_LINES, describeToken, parseTokens, utf8Text } from './inputs.js';
 import { strRepr } from './pyformat.js';
 
-// A read of a regular file takes a whole block; a live pipe is read as its data arrives, so
-// `printf '33\n' | fclf-edge predict -` is answered at once.
+// Blocks are taken as the input delivers them (so `printf '33\n' | fclf-edge predict -` is
+// answered at once), cut to at most BLOCK_BYTES; the CLI reads files READ_BYTES at a time.
 export const BLOCK_BYTES = 1 << 21;
+export const READ_BYTES = 1 << 16;
 /** The longest line kept: a longer one is reported and its bytes skipped as they stream past. */
 export const MAX_RECORD_BYTES = 1 << 16;
 const TOO_LONG = 'longer than 65,536 bytes (the limit for one record)';
