@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -136,8 +137,14 @@ def _guard_stdout() -> None:
     from ._atomic import STDOUT, guard_stream
 
     out = sys.stdout
+    if out is None:
+        # Started with descriptor 1 closed (`>&-`): Python sets no sys.stdout. Writes then fail
+        # like any other write to a bad descriptor: one line, exit 6.
+        closed: Any = _ClosedStream()
+        sys.stdout = io.TextIOWrapper(guard_stream(closed, STDOUT), encoding="utf-8")
+        return
     if not isinstance(out, io.TextIOWrapper):
-        return  # no stdout at all (closed), or one a host program set up: leave it alone
+        return  # one a host program set up: leave it alone
     sys.stdout = io.TextIOWrapper(
         guard_stream(out.buffer, STDOUT),
         encoding=out.encoding,
@@ -145,6 +152,18 @@ def _guard_stdout() -> None:
         line_buffering=out.line_buffering,
         write_through=out.write_through,
     )
+
+
+class _ClosedStream(io.RawIOBase):
+    """Standard output when the process started without one: every write fails with EBADF."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "it is closed (the process started without one)")
 
 
 class EntryCommand(click.Command):

@@ -560,3 +560,20 @@ def test_sigterm_during_exhaustive_verify_exits_143() -> None:
     finally:
         proc.kill()
     assert (proc.returncode, stdout, stderr) == (143, b"", b"Terminated.\n")
+
+
+@pytest.mark.parametrize("args", [["predict", "33"], ["info"]])
+def test_closed_stdout_is_exit_6_with_one_line(args: list[str]) -> None:
+    # `fclf-edge predict 33 >&-`: the process starts with descriptor 1 closed.
+    proc = subprocess.run(
+        [str(BIN / "fclf-edge"), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert proc.returncode == 6
+    assert proc.stderr.startswith("Error: cannot write standard output: it is closed")
+    assert len(proc.stderr.splitlines()) == 1
