@@ -41,7 +41,8 @@ def plot_training(result: TrainResult, path: str | os.PathLike[str]) -> None:
         probability, _ = model(torch.from_numpy(x))
 
     fig, (loss_ax, prob_ax) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
-    steps = np.arange(1, len(result.losses) + 1)
+    # losses[0] is the loss at the starting point, before the first step.
+    steps = np.arange(len(result.losses))
     loss_ax.semilogy(steps, result.losses, marker="o", markersize=3)
     loss_ax.set_xlabel("step")
     loss_ax.set_ylabel("loss (log scale)")
