@@ -166,7 +166,7 @@ def _is_object(text: bytes) -> bool:
 
     try:
         return type(json.loads(text)) is dict
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return False
 
 

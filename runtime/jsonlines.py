@@ -8,12 +8,16 @@ or `"33,5"` with a decimal comma) is read as that number: loggers often quote th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .inputs import Chunk, Input, check_range, describe, parse_number
 from .lines import LineBlock, decode_block
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 
 def open_jsonl(
@@ -71,15 +75,73 @@ def _jsonl_chunk(
     import json
 
     n = len(part)
-    values: list[float] = [np.nan] * n
     invalid: dict[int, str] = {}
-    extras: list[list[str | None]] = [[None] * n for _ in extra]
+    objects: list[dict[str, Any] | None] | None = None
+    if not any(first <= number < first + n for number in problems):
+        objects = _objects_at_once(part)
+    if objects is None:
+        objects = _objects_one_by_one(part, first, problems, scan, invalid)
+    array = _numbers(objects, column) if not invalid else None
+    if array is None:
+        array = _values(objects, column, decimal_comma, invalid)
+    extras = {
+        name: [None if obj is None else _raw_value(obj.get(name)) for obj in objects]
+        for name in extra
+    }
+
+    def shown(i: int) -> str:
+        value = json.loads(part[i]).get(column)
+        return f"field {column!r}: {describe(value) if isinstance(value, str) else repr(value)}"
+
+    check_range(array, invalid, shown)
+    lines = np.arange(first, first + n, dtype=np.int64)
+    return Chunk(lines, array, invalid, extras)
+
+
+def _objects_at_once(part: list[str]) -> list[dict[str, Any] | None] | None:
+    """Every line's object, from one json.loads call over the lines as one array; or None
+    when that could read the lines otherwise than one by one (then nothing is decided here).
+
+    Lines joined by ",\n" give the same objects as parsing each line alone when: every line
+    starts with '{' (a joining comma inside an object would need a key next, so each one sits
+    between elements of the outer array), nothing opens an array (no '[' anywhere: a joining
+    comma cannot land inside one), strings cannot run across lines (JSON refuses a raw newline
+    in a string), and there are as many elements as lines (no line holds two).
+    """
+    import json
+
+    text = ",\n".join(part)
+    if not text.startswith("{") or text.count("\n{") != len(part) - 1 or "[" in text:
+        return None
+    try:
+        objects = json.loads("[" + text + "]")
+    except (ValueError, RecursionError):
+        return None
+    if len(objects) != len(part) or set(map(type, objects)) != {dict}:
+        return None
+    return objects  # type: ignore[no-any-return]
+
+
+def _objects_one_by_one(
+    part: list[str],
+    first: int,
+    problems: dict[int, str],
+    scan: Callable[[str, int], tuple[Any, int]],
+    invalid: dict[int, str],
+) -> list[dict[str, Any] | None]:
+    """Each line's object, or None with the reason in `invalid`."""
+    import json
+
+    objects: list[dict[str, Any] | None] = [None] * len(part)
     for i, line in enumerate(part):
         try:
             obj, end = scan(line, 0)
             whole = end == len(line) or not line[end:].strip()
         except StopIteration:
             whole = False
+        except RecursionError:
+            invalid[i] = f"not valid JSON (nested too deeply): {describe(line)}"
+            continue
         if not whole:  # leading space, trailing text, or not JSON: let json.loads tell
             if problems and first + i in problems:
                 invalid[i] = problems[first + i]
@@ -89,11 +151,39 @@ def _jsonl_chunk(
             except ValueError as exc:
                 invalid[i] = _json_problem(line, exc)
                 continue
+            except RecursionError:
+                invalid[i] = f"not valid JSON (nested too deeply): {describe(line)}"
+                continue
         if type(obj) is not dict:
             invalid[i] = f"not a JSON object ({describe(line)})"
             continue
-        for values_of, name in zip(extras, extra, strict=True):
-            values_of[i] = _raw_value(obj.get(name))
+        objects[i] = obj
+    return objects
+
+
+def _numbers(objects: list[dict[str, Any] | None], column: str) -> npt.NDArray[np.float64] | None:
+    """The field of every object at once when each one is a JSON number; else None."""
+    # map over dict.get: no Python frame per row (none of the objects is None here).
+    got = list(map(dict.get, objects, repeat(column, len(objects))))  # type: ignore[arg-type]
+    if not set(map(type, got)) <= {float, int}:
+        return None  # a string, a null, a boolean, a missing field...: row by row
+    try:
+        return np.array(got, dtype=np.float64)
+    except OverflowError:  # an integer beyond any float: row by row makes it infinity
+        return None
+
+
+def _values(
+    objects: list[dict[str, Any] | None],
+    column: str,
+    decimal_comma: bool,
+    invalid: dict[int, str],
+) -> npt.NDArray[np.float64]:
+    """The field of each object as a float, row by row; each problem in `invalid`."""
+    values: list[float] = [np.nan] * len(objects)
+    for i, obj in enumerate(objects):
+        if obj is None:
+            continue
         value = obj.get(column, _MISSING)
         kind = type(value)
         if kind is float:
@@ -111,15 +201,7 @@ def _jsonl_chunk(
                 values[i] = number
         else:
             invalid[i] = _field_problem(column, value)
-    array = np.array(values, dtype=np.float64)
-
-    def shown(i: int) -> str:
-        value = json.loads(part[i]).get(column)
-        return f"field {column!r}: {describe(value) if isinstance(value, str) else repr(value)}"
-
-    check_range(array, invalid, shown)
-    lines = np.arange(first, first + n, dtype=np.int64)
-    return Chunk(lines, array, invalid, dict(zip(extra, extras, strict=True)))
+    return np.array(values, dtype=np.float64)
 
 
 _MISSING = object()

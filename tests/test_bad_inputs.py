@@ -123,6 +123,9 @@ def test_any_text_gives_labels_or_a_clean_error(lines: list[str]) -> None:
     data = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
     result = CliRunner().invoke(edge, ["predict", "-"], input=data)
     assert "Traceback" not in result.output
+    if data.lstrip().startswith(b"{"):  # read as JSON Lines (the first record), which needs -c
+        assert result.exit_code == EXIT_USAGE and "needs --column" in result.stderr
+        return
     expected: list[int] = []
     for line in lines:
         try:

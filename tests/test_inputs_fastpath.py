@@ -250,3 +250,97 @@ def test_big_block_matches_float() -> None:
     assert parsed is not None
     expected = np.array([float(t) for t in text.split()])
     assert np.array_equal(parsed[0], expected)
+
+
+# JSON Lines: a block's lines parsed as one array must give what parsing each line gives.
+JSONL_TRICKS = [
+    # Lines that are not JSON alone but could join into valid JSON: a string open across a
+    # line end, an array open across lines, a line holding two objects to even out the count.
+    ['{"a": "x}', '{", "temp_f": 1}', '{"c": 1},{"temp_f": 2}'],
+    ['{"a": [1', '{"temp_f": 2}]}', '{"c": 1},{"temp_f": 2}'],
+    ['{"temp_f": 1}, {"x": [2', "3]}"],
+    ['{"temp_f": 1', '"b": 2}'],
+    ['{"temp_f": 1},', '{"temp_f": 2}'],
+    [' {"temp_f": 1}', '{"temp_f": 2} ', '{"temp_f": 3}\r', '{"temp_f": 4}\x0c'],
+    ['{"temp_f": 1}', "", '{"temp_f": 2}'],
+    ['{"temp_f": 10000000000000000000000000000000000000000000000000000}', '{"temp_f": 1e400}'],
+    ['{"temp_f": 1, "temp_f": "2"}', '{"temp_f": true}', '{"temp_f": null}', '{"t": 1}'],
+    ['{"temp_f": 33.5, "city": {"n": 1}}', '{"temp_f": -40, "city": "Nome"}'],
+    ['{"temp_f": 1}', '{"a":' * 3000 + "1" + "}" * 3000],
+]
+
+
+def _jsonl_rows(data: bytes) -> list[object]:
+    try:
+        options: dict[str, object] = {
+            "column": "temp_f",
+            "extra": ["city"],
+            "input_format": "jsonl",
+        }
+        return list(_rows(_read(data, options, 1000)))
+    except Exception as exc:  # the same error either way
+        return [(type(exc).__name__, str(exc))]
+
+
+def _both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[list[object], list[object]]:
+    from fclf_edge.runtime import jsonlines
+
+    fast = _jsonl_rows(data)
+    with monkeypatch.context() as patch:
+        patch.setattr(jsonlines, "_objects_at_once", lambda part: None)
+        slow = _jsonl_rows(data)
+    return fast, slow
+
+
+@pytest.mark.parametrize("lines", JSONL_TRICKS)
+def test_jsonl_blocks_read_as_lines_would(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = _both_ways(("\n".join(lines) + "\n").encode(), monkeypatch)
+    assert fast == slow
+
+
+def test_jsonl_too_deep_is_an_invalid_row() -> None:
+    data = ('{"temp_f": 1}\n' + '{"a":' * 3000 + "1" + "}" * 3000 + "\n").encode()
+    (chunk,) = _read(data, {"column": "temp_f"}, 1000)
+    assert chunk.invalid[1].startswith("not valid JSON (nested too deeply)")
+
+
+def test_jsonl_common_block_is_parsed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fclf_edge.runtime import jsonlines
+
+    calls: list[bool] = []
+    real = jsonlines._objects_at_once
+
+    def counted(part: list[str]) -> object:
+        result = real(part)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(jsonlines, "_objects_at_once", counted)
+    data = b"".join(b'{"ts": %d, "temp_f": %d.5, "city": "Oslo"}\n' % (i, i) for i in range(50))
+    (chunk,) = _read(data, {"column": "temp_f", "extra": ["city"]}, 1000)
+    assert calls == [True]
+    assert chunk.values.tolist() == [i + 0.5 for i in range(50)]
+    assert chunk.extra["city"] == ["Oslo"] * 50
+
+
+json_bits = st.sampled_from(
+    ['{', '}', '[', ']', '"', ',', ':', ' ', '"temp_f"', '"city"', '1', '-2.5', '"33"', "null",
+     "true", '{"temp_f": 1}', '"x', "\\", "\r"]
+)  # fmt: skip
+json_lines = st.one_of(
+    st.lists(json_bits, max_size=12).map("".join),
+    st.builds('{{"temp_f": {}, "city": "{}"}}'.format, st.floats(-500, 500), st.text("ab[]{}")),
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=st.lists(json_lines, min_size=1, max_size=12))
+def test_random_jsonl_read_as_lines_would(
+    lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = _both_ways(("\n".join(lines) + "\n").encode(), monkeypatch)
+    assert fast == slow
