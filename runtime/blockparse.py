@@ -201,7 +201,7 @@ def _marks(
     if len(found) == n and bool(((found >= starts) & (found < ends)).all()):
         return found, None  # the usual block: one mark in every span
     before = np.zeros(len(is_mark) + 1, dtype=np.int32)
-    np.cumsum(is_mark, out=before[1:])  # before[p - low]: marks in u[low:p]
+    np.cumsum(is_mark, dtype=np.int32, out=before[1:])  # before[p - low]: marks in u[low:p]
     first_mark = before[starts - low]
     count = before[ends - low] - first_mark
     if int(count.max()) > 1:
