@@ -2,8 +2,22 @@
 
 logit = scale · (fahrenheit − threshold) is the same family as Linear(1, 1) (weight = scale,
 bias = −scale · threshold) but decides exactly: `fahrenheit > threshold` is a single float32
-comparison, so every float32 input gets the label the learned boundary implies, and the ONNX
-graph computes the very same ops (see fclf_edge.export.graph).
+comparison, so every float32 input gets the label the learned boundary implies. A traced
+Linear would become Gemm (w·x + b), which rounds near the boundary.
+
+torch.onnx.export turns `forward` into ten ONNX ops in this order (fclf_edge.export.edge):
+
+    fahrenheit ─ Sub(threshold) ─ Mul(scale) ─ Cast(double) ─ Neg ─ Exp ─ Add(1) ─ Reciprocal
+         │                                                  ─ Cast(float) ─ probability (float32)
+         └──── Greater(threshold) ─ Cast(int64) ───────────────────────────── label (int64)
+
+so PyTorch and onnxruntime make bit-identical decisions; the parity gate checks it on every
+export. The sigmoid is evaluated in double precision and rounded once to float32: onnxruntime's
+float32 Sigmoid (and float32 Exp) are fast approximations that are not monotone (over all
+float32 logits in [-110, 110] its Sigmoid steps backwards 12 million times by an ulp). In double
+precision the error is far below float32's spacing, so the probability is monotone in the input
+(checked exhaustively by `fclf-edge verify --exhaustive`). The price is throughput: onnxruntime
+runs the whole graph whichever outputs are requested (bench/run.py measures the variants).
 """
 
 from __future__ import annotations
@@ -25,7 +39,7 @@ class FahrenheitClassifier(nn.Module):
     def forward(self, fahrenheit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # Subtract first, then scale: one correctly rounded subtraction keeps the sign exact.
         logit = (fahrenheit - self.threshold) * self.scale
-        # Sigmoid in double precision, rounded once: monotone in the input (see export.graph).
+        # Sigmoid in double precision, rounded once: monotone in the input (see the docstring).
         probability = torch.reciprocal(torch.exp(-logit.double()) + 1.0).float()
         label = (fahrenheit > self.threshold).to(torch.int64)
         return probability, label
