@@ -435,3 +435,42 @@ def test_training_from_a_file_on_cuda_matches_the_cpu(tmp_path: Path) -> None:
     assert gpu.boundary == cpu.boundary
     assert gpu.metrics["train_errors"] == cpu.metrics["train_errors"]
     assert gpu.fit_weight == pytest.approx(cpu.fit_weight, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("temp;label\n31,5;0\n32,5;1\n-40;0\n98,6;1\n", ["--decimal-comma"]),
+        ("temp\tlabel\n31.5\t0\n32.5\t1\n-40\t0\n98.6\t1\n", ["--delimiter", "tab"]),
+        ("temp|label\n31.5|0\n32.5|1\n-40|0\n98.6|1\n", ["--delimiter", "|"]),
+    ],
+)
+def test_european_and_tab_exports_train_like_predict_reads_them(
+    tmp_path: Path, text: str, options: list[str]
+) -> None:
+    data = tmp_path / "export.csv"
+    data.write_text(text)
+    out = tmp_path / "m.pt"
+    code, stdout, stderr = invoke(
+        "--data-file", str(data), "--input-column", "temp", "--out", str(out), *options
+    )
+    assert code == 0, stderr
+    assert "4 rows read" in stdout and "gap (31.5, 32.5)" in stdout
+    assert float(load_checkpoint(out).model.threshold.item()) == pytest.approx(32.0)
+
+
+def test_decimal_comma_without_a_file_or_with_a_comma_delimiter_is_refused(tmp_path: Path) -> None:
+    assert invoke("--decimal-comma")[0] == 2
+    data = tmp_path / "c.csv"
+    data.write_text("temp,label\n31,0\n33,1\n")
+    code, _, stderr = invoke(
+        "--data-file",
+        str(data),
+        "--input-column",
+        "temp",
+        "--decimal-comma",
+        "--out",
+        str(tmp_path / "m.pt"),
+    )
+    assert code == 2 and len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m.pt").exists()

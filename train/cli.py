@@ -79,6 +79,18 @@ _DEFAULTS = TrainConfig()
     help="For --data-file: error stops at the first bad row (exit 2); skip reports each bad row "
     "on stderr and trains on the rest.",
 )
+@click.option(
+    "--delimiter",
+    default=None,
+    help="CSV delimiter of --data-file (one character, or 'tab'); default: detected among "
+    ", ; TAB | as in fclf-edge predict.",
+)
+@click.option(
+    "--decimal-comma",
+    is_flag=True,
+    default=_DEFAULTS.decimal_comma,
+    help="--data-file writes 32,5 for 32.5 (not with a ',' delimiter).",
+)
 @click.option("--samples", type=click.IntRange(min=2), default=_DEFAULTS.samples, show_default=True)
 @click.option("--low", type=float, default=_DEFAULTS.low, show_default=True, help="°F")
 @click.option("--high", type=float, default=_DEFAULTS.high, show_default=True, help="°F")
@@ -130,6 +142,8 @@ _DEFAULTS = TrainConfig()
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def main(out: str, plot: str | None, quiet: bool, **options: Any) -> None:
     with errors_to_exit_codes():
+        if str(options.get("delimiter")).lower() in ("tab", "\\t"):
+            options["delimiter"] = "\t"  # as fclf-edge predict: a tab is hard to type
         config = TrainConfig(**options)
         _check_file_options(config)
         require("torch", extra="train", command="train-model")
@@ -170,6 +184,6 @@ def _check_file_options(config: TrainConfig) -> None:
             f"--data-file brings its own readings and labels: {names} cannot be used with it"
         )
     if config.data_file is None:
-        for name in ("input_column", "label_column", "on_invalid"):
+        for name in ("input_column", "label_column", "on_invalid", "delimiter", "decimal_comma"):
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
                 raise InvalidInputError(f"--{name.replace('_', '-')} needs --data-file PATH")

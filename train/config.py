@@ -61,6 +61,10 @@ class TrainConfig:
     # As `fclf-edge predict --on-invalid`: "error" stops at the first bad row (exit 2), "skip"
     # leaves bad rows out and counts them.
     on_invalid: OnInvalid = "error"
+    # As `fclf-edge predict --delimiter`: None detects it among , ; TAB | from the header row.
+    delimiter: str | None = None
+    # As `fclf-edge predict --decimal-comma`: European exports write 32,5 for 32.5.
+    decimal_comma: bool = False
 
     def __post_init__(self) -> None:
         if self.data == "seed":

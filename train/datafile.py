@@ -60,6 +60,9 @@ def read_labelled_csv(
     label_column: str = "label",
     on_invalid: str = "error",
     on_skip: SkipFn | None = None,
+    *,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
 ) -> LabelledReadings:
     """Read a labelled CSV (header row; temperatures in °F, labels 0/1).
 
@@ -68,6 +71,7 @@ def read_labelled_csv(
         input_column, label_column: header NAME or 0-based INDEX of each column.
         on_invalid: "error" raises on the first bad row; "skip" leaves bad rows out.
         on_skip: told about each skipped row (one line of text), if given.
+        delimiter, decimal_comma: as `fclf-edge predict --delimiter / --decimal-comma`.
 
     Raises:
         InvalidInputError: the file is missing, unreadable, empty or has no data rows; a column
@@ -83,7 +87,7 @@ def read_labelled_csv(
     labels: list[npt.NDArray[np.int8]] = []
     rows = skipped = 0
     with p.open("rb") as stream:
-        for chunk in _chunks(stream, input_column, label_column):
+        for chunk in _chunks(stream, input_column, label_column, delimiter, decimal_comma):
             codes, invalid = _labels(chunk, label_column)
             rows += len(chunk)
             if invalid:
@@ -139,9 +143,21 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _chunks(stream: IO[bytes], input_column: str, label_column: str) -> Iterator[Chunk]:
+def _chunks(
+    stream: IO[bytes],
+    input_column: str,
+    label_column: str,
+    delimiter: str | None,
+    decimal_comma: bool,
+) -> Iterator[Chunk]:
     """The runtime reader's chunks, with its column messages in train-model's option names."""
-    chunks = chunks_from_stream(stream, input_column, extra=(label_column,))
+    chunks = chunks_from_stream(
+        stream,
+        input_column,
+        extra=(label_column,),
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+    )
     try:
         yield from chunks
     except InvalidInputError as exc:

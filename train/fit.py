@@ -114,7 +114,13 @@ def load_data(
         return TrainingData(x, rule.label(x))
     assert config.data_file is not None
     readings = read_labelled_csv(
-        config.data_file, config.input_column, config.label_column, config.on_invalid, on_skip
+        config.data_file,
+        config.input_column,
+        config.label_column,
+        config.on_invalid,
+        on_skip,
+        delimiter=config.delimiter,
+        decimal_comma=config.decimal_comma,
     )
     data = split_holdout(readings.fahrenheit, readings.labels, config.holdout, config.seed)
     data.file = readings.describe()
