@@ -98,15 +98,20 @@ export async function verify(
   const pool = Array.from({ length: Math.max(1, workers) }, () =>
     startWorker(classifier.bytes, ruleThreshold),
   );
+  const exited = new Set();
   try {
     await Promise.all(
       pool.map(
         (worker) =>
           new Promise((resolve, reject) => {
+            // A worker is done when it has exited by itself: told there is no more work, it
+            // releases its session and closes its port. Terminating it while onnxruntime-node
+            // is still releasing aborts the whole process ("terminate called after throwing an
+            // instance of 'Napi::Error'"), a few runs in a hundred.
             const feed = () => {
               const next = queue.next();
               worker.postMessage(next.done ? null : next.value);
-              if (next.done) resolve();
+              if (next.done) worker.ref(); // keep the process alive until the worker has exited
             };
             worker.on('message', (message) => {
               if (!message.ready) {
@@ -120,13 +125,16 @@ export async function verify(
             });
             worker.on('error', reject);
             worker.on('exit', (code) => {
-              if (code !== 0) reject(new Error(`a verify worker stopped with code ${code}`));
+              exited.add(worker);
+              if (code === 0) resolve();
+              else reject(new Error(`a verify worker stopped with code ${code}`));
             });
           }),
       ),
     );
   } finally {
-    await Promise.all(pool.map((worker) => worker.terminate()));
+    // Only after a failure: stop the workers that are still running.
+    await Promise.all(pool.filter((w) => !exited.has(w)).map((worker) => worker.terminate()));
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;
