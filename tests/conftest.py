@@ -67,6 +67,20 @@ def export_rule(tmp_path_factory: pytest.TempPathFactory) -> Callable[[float], P
     return build
 
 
+@pytest.fixture(scope="session")
+def ort_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled model in the ORT format, converted as `export-onnx --ort` converts it."""
+    import numpy as np
+
+    from fclf_edge.export.ort_format import to_ort
+    from fclf_edge.runtime import DEFAULT_MODEL_PATH
+
+    checks = np.array([33.0, 32.0, -40.0, -459.67, 10_000.0], dtype=np.float32)
+    path = tmp_path_factory.mktemp("ort") / "fahrenheit.ort"
+    path.write_bytes(to_ort(DEFAULT_MODEL_PATH.read_bytes(), checks, 1e-6, path.name).model)
+    return path
+
+
 def cli_env() -> dict[str, str]:
     """Environment for CLI subprocesses: no colour, unbuffered."""
     return {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}

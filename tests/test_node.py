@@ -37,18 +37,6 @@ def node() -> str:
     return found
 
 
-@pytest.fixture(scope="module")
-def ort_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled model in the ORT format, converted as `export-onnx --ort` converts it."""
-    from fclf_edge.export.ort_format import to_ort
-
-    onnx_bytes = (ROOT / "runtime" / "models" / "fahrenheit.onnx").read_bytes()
-    checks = np.array([33.0, 32.0, -40.0, -459.67, 10_000.0], dtype=np.float32)
-    path = tmp_path_factory.mktemp("ort") / "fahrenheit.ort"
-    path.write_bytes(to_ort(onnx_bytes, checks, 1e-6, path.name).model)
-    return path
-
-
 def run_node(node: str, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [node, str(NODE_CLI), *args],

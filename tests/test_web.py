@@ -48,18 +48,6 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def ort_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled model in the ORT format, converted as `export-onnx --ort` converts it."""
-    from fclf_edge.export.ort_format import to_ort
-
-    onnx_bytes = (ROOT / "runtime" / "models" / "fahrenheit.onnx").read_bytes()
-    checks = np.array([33.0, 32.0, -40.0, -459.67, 10_000.0], dtype=np.float32)
-    path = tmp_path_factory.mktemp("ort") / "fahrenheit.ort"
-    path.write_bytes(to_ort(onnx_bytes, checks, 1e-6, path.name).model)
-    return path
-
-
-@pytest.fixture(scope="module")
 def page(server: str, ort_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What the page showed in each scenario of runtime/web/test/drive.mjs, as JSON."""
     node = shutil.which("node")
