@@ -46,7 +46,7 @@ from fclf_edge.runtime.cliutil import (
 def main(checkpoint: str, out: str, ort: bool, quiet: bool) -> None:
     """CHECKPOINT defaults to model.pt, train-model's default output."""
     with errors_to_exit_codes():
-        require("torch", "onnx", extra="train", command="export-onnx")
+        require("torch", "onnx", "onnxscript", extra="train", command="export-onnx")
         from .convert import export_checkpoint
         from .parity import ATOL_FOR_VALIDATION, PARITY_INPUTS
 

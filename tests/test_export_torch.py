@@ -259,3 +259,25 @@ def test_ort_goes_beside_a_symlinks_target_and_needs_a_file(
     result = CliRunner().invoke(export_main, [str(checkpoint_path), "--out", str(fifo), "--ort"])
     assert result.exit_code == 2 and "--ort needs --out to be a file path" in result.output
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_the_train_extra_brings_what_the_exporter_needs(
+    checkpoint_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    train = re.search(r"^train = \[(.*?)^\]", pyproject, re.M | re.S)
+    assert train is not None
+    names = set(re.findall(r'^\s*"([\w-]+)', train.group(1), re.M))
+    assert {"torch", "onnx", "onnxscript"} <= names  # torch.onnx.export(dynamo=True) needs all
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "onnxscript" else real_find_spec(name, *a),
+    )
+    out = tmp_path / "m.onnx"
+    result = CliRunner().invoke(export_main, [str(checkpoint_path), "--out", str(out)])
+    assert result.exit_code == 5 and "onnxscript" in result.output
+    assert "pip install 'fclf-edge[train]'" in result.output and not out.exists()
