@@ -1,7 +1,8 @@
 """torch.onnx.export, quietly, then made fit for devices.
 
-PyTorch's exporter (dynamo, torch >= 2.5) writes the graph; this module only chooses the opset,
-silences the exporter and post-processes its output:
+PyTorch's exporter (`dynamo=True` with `dynamic_shapes`: torch >= 2.6, the floor pyproject.toml
+sets for the train extra) writes the graph; this module only chooses the opset, silences the
+exporter and post-processes its output:
 
 - IR version. The exporter stamps IR version 10 whatever opset it targets, and onnxruntime
   1.17 refuses IR 10. The graph uses nothing newer than IR 8 (plain tensors, no functions, no
