@@ -73,6 +73,14 @@ def run_command(command: Callable[[], object]) -> NoReturn:
     - It flushes, then leaves without interpreter teardown: tearing down onnxruntime, numpy and
       every module costs ~25 ms, a sixth of a cold start, and a one-shot command has nothing to
       clean up (files are closed, writes are atomic and already renamed).
+
+    It ends with `os._exit`, so `atexit` handlers, `weakref.finalize` callbacks and `__del__`
+    methods never run, and buffered streams other than sys.stdout and sys.stderr are not
+    flushed. Code run by a command must finish its own work before returning: close and flush
+    what it opened (a `with` block does), join its threads (daemon threads are cut off), remove
+    its temp files; a long-running command shuts down inside the command, not in atexit. Tests
+    that call `.main()` through CliRunner bypass this function, so a cleanup left to atexit
+    passes there and is still lost in the installed command.
     """
     _guard_stdout()
     try:
