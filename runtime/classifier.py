@@ -57,6 +57,10 @@ class Classifier:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3  # errors only: warnings would clutter a CLI's stderr
+        # No CPU memory arena: the arena keeps the high-water mark of every batch for the
+        # session's life (one 10M-value batch left ~256 MiB held after release). Without it the
+        # big buffers go back to the OS on release; small calls are as fast (bench/memory.py).
+        options.enable_cpu_mem_arena = False
         spin = "1" if allow_spinning else "0"
         options.add_session_config_entry("session.intra_op.allow_spinning", spin)
         options.add_session_config_entry("session.inter_op.allow_spinning", spin)
