@@ -110,12 +110,12 @@ def theirs(path: Path) -> dict[str, Any]:
 
 def reader_rate(path: Path) -> float:
     """Rows per second through the runtime's reader alone (values and label text, no training)."""
-    from fclf_edge.runtime.inputs import chunks_from_stream
+    from fclf_edge.runtime.reader import open_input
 
     started = time.perf_counter()
     rows = 0
     with path.open("rb") as f:
-        for chunk in chunks_from_stream(f, "fahrenheit", extra=("label",)):
+        for chunk in open_input(f, "fahrenheit", extra=("label",)):
             rows += len(chunk)
     return rows / (time.perf_counter() - started)
 

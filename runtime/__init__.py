@@ -24,7 +24,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .formula import above_freezing, celsius
-    from .inputs import open_input
+    from .reader import open_input
     from .stream import InvalidRowError, iter_predictions, predict_stream
 
 # Loaded on first use, off the start-up path of `import fclf_edge.runtime`: the formula is for
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "above_freezing": "formula",
     "celsius": "formula",
-    "open_input": "inputs",
+    "open_input": "reader",
     "predict_stream": "stream",
     "iter_predictions": "stream",
     "InvalidRowError": "stream",

@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from .inputs import Chunk, Input
+from .reader import Chunk, Input
 from .outputs import SKIPPED
 
 if TYPE_CHECKING:

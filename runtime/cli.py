@@ -10,9 +10,12 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from .cliutil import (
-    EXIT_CODES_HELP,
+    BoundedInt,
+    FiniteFloat,
+    GroupWithExitCodes,
     errors_to_exit_codes,
     progress_bar,
+    require,
     run_command,
     stderr_is_tty,
 )
@@ -25,8 +28,9 @@ MODEL_HELP = "ONNX model from export-onnx (default: the bundled model)."
 
 
 @click.group(
+    cls=GroupWithExitCodes,  # every --help ends with the exit codes, from messages.json
     help="Classify Fahrenheit temperatures as above freezing (1) or not (0) with "
-    "onnxruntime alone.\n\n" + EXIT_CODES_HELP
+    "onnxruntime alone.",
 )
 @click.version_option(package_name="fclf-edge")
 def main() -> None:
@@ -45,8 +49,7 @@ def _load(model: str | None) -> Classifier:
     "Values come from arguments, or from --input FILE / '-' (stdin): one per line, a CSV "
     "column or a JSON Lines field with --column. gzip, bz2 and xz input, a UTF-8 BOM and "
     "UTF-16 are detected. Blank values, words, NaN, infinities, values below absolute zero "
-    "(-459.67 °F), values beyond float32 and records over 64 KiB are invalid.\n\n"
-    + EXIT_CODES_HELP,
+    "(-459.67 °F), values beyond float32 and records over 64 KiB are invalid.",
 )
 @click.argument("values", nargs=-1)
 @click.option(
@@ -74,6 +77,12 @@ def _load(model: str | None) -> Classifier:
     "often in the first line.",
 )
 @click.option("--decimal-comma", is_flag=True, help="Read 32,5 as 32.5 (not with ',' delimiter).")
+@click.option(
+    "--encoding",
+    "-e",
+    help="Text encoding of the input (any codec Python knows, e.g. cp1252, latin-1, "
+    "utf-16-le); default: UTF-8, or UTF-16 by its byte-order mark.",
+)
 @click.option(
     "--format",
     "-f",
@@ -113,6 +122,7 @@ def predict(
     input_format: str,
     delimiter: str | None,
     decimal_comma: bool,
+    encoding: str | None,
     fmt: str | None,
     append: bool,
     proba: bool,
@@ -132,6 +142,7 @@ def predict(
                 ("--column", column is not None),
                 ("--input-format", input_format != "auto"),
                 ("--delimiter", delimiter is not None),
+                ("--encoding", encoding is not None),
             ):
                 if given:
                     raise InvalidInputError(f"{name} needs --input FILE or '-'")
@@ -145,6 +156,7 @@ def predict(
             "input_format": input_format,
             "delimiter": delimiter,
             "decimal_comma": decimal_comma,
+            "encoding": encoding,
             "fmt": fmt or "text",
             "append": append,
             "proba": proba,
@@ -208,9 +220,7 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-@main.command(
-    help="Describe a model: inputs, outputs, metadata, size and sha256.\n\n" + EXIT_CODES_HELP
-)
+@main.command(help="Describe a model: inputs, outputs, metadata, size and sha256.")
 @click.option("--model", "-m", type=click.Path(), help=MODEL_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info(model: str | None, as_json: bool) -> None:
@@ -223,14 +233,15 @@ def info(model: str | None, as_json: bool) -> None:
 @main.command(
     help="Check a model against the formula C = (F - 32) / 1.8 > 0 on float32 inputs.\n\n"
     "--exhaustive walks every float32 in the range (2,315,392,453 values for the default "
-    "range); otherwise --samples random values. Exits 1 on any mismatch.\n\n" + EXIT_CODES_HELP,
+    "range); otherwise --samples random values. Exits 1 on any mismatch.",
 )
 @click.option("--model", "-m", type=click.Path(), help=MODEL_HELP)
 @click.option("--exhaustive", is_flag=True, help="Check every float32 in the range.")
 @click.option(
     "--samples",
     "-n",
-    type=click.IntRange(min=1),
+    # At most 2**32: more draws than there are float32 values; --exhaustive checks them all.
+    type=BoundedInt(min=1, max=2**32),
     default=1_000_000,
     show_default=True,
     help="Random values to check (without --exhaustive).",
@@ -238,14 +249,15 @@ def info(model: str | None, as_json: bool) -> None:
 @click.option(
     "--range",
     "value_range",
-    type=(float, float),
+    type=(FiniteFloat(), FiniteFloat()),
     default=None,
     help="LO HI in °F  [default: -459.67 10000]",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+# A 32-bit seed: what the Node CLI's generator takes, so both accept the same seeds.
+@click.option("--seed", type=BoundedInt(min=0, max=2**32 - 1), default=0, show_default=True)
 @click.option(
     "--rule-threshold",
-    type=float,
+    type=FiniteFloat(float32=True),
     default=None,
     help="Check against F > this value instead of the formula.",
 )
@@ -263,15 +275,18 @@ def verify(
         from . import verify as v
         from .floats import DOMAIN_HIGH, DOMAIN_LOW, count_floats
         from .formula import CELSIUS_RULE, threshold_rule
+        from .messages import text
         from .validate import problem_with
 
         low, high = value_range or (float(DOMAIN_LOW), float(DOMAIN_HIGH))
         for name, value in (("LO", low), ("HI", high)):
             reason = problem_with(value)
             if reason is not None:
-                raise InvalidInputError(f"--range {name} {value!r} {reason}")
+                raise InvalidInputError(
+                    text("verify.range_value", name=name, value=repr(value), reason=reason)
+                )
         if not low <= high:
-            raise InvalidInputError(f"--range: LO {low} is above HI {high}")
+            raise InvalidInputError(text("verify.range_order", low=repr(low), high=repr(high)))
         rule = CELSIUS_RULE if rule_threshold is None else threshold_rule(rule_threshold)
         classifier = _load(model)
         total = count_floats(low, high) if exhaustive else samples
@@ -305,9 +320,133 @@ def verify(
             click.echo(f"  mismatch at {x!r} °F: model {got}, formula {want}")
         if report.mismatches or report.probability_violations:
             raise MismatchError(
-                f"{report.mismatches:,} of {report.checked:,} labels differ from the rule, "
-                f"{report.probability_violations:,} probability violations"
+                text(
+                    "verify.mismatch",
+                    mismatches=f"{report.mismatches:,}",
+                    checked=f"{report.checked:,}",
+                    violations=f"{report.probability_violations:,}",
+                )
             )
+
+
+@main.command(
+    help="Serve the model over HTTP with the Open Inference Protocol (KServe V2 REST), for "
+    "apps in any language: curl, Triton's clients, Node-RED, Home Assistant.\n\n"
+    "Listens on 127.0.0.1 (this machine only) unless --host says otherwise; --host 0.0.0.0 "
+    "lets every network the machine is on call the model (no authentication, no TLS). "
+    "The model version in URLs is the first 12 hex digits of the model file's sha256. "
+    "SIGTERM or Ctrl-C lets in-flight requests finish and exits 0. Needs the serve extra: "
+    "pip install 'fclf-edge[serve]'. See docs/serve.md.",
+)
+@click.option("--model", "-m", type=click.Path(), help=MODEL_HELP)
+@click.option("--name", help="Model name in URLs  [default: the model file's stem, fahrenheit]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free."
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="onnxruntime threads per inference, and threads for bodies over 64 KiB.",
+)
+@click.option(
+    "--max-body-size",
+    type=click.IntRange(1024),
+    default=16 * 1024 * 1024,
+    show_default=True,
+    help="Largest request body in bytes; larger gets 413 unread (4M values in binary).",
+)
+@click.option(
+    "--max-concurrency",
+    type=click.IntRange(1),
+    default=256,
+    show_default=True,
+    help="Inference requests in flight at once; more get 503.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=4096,
+    show_default=True,
+    help="Open connections at once; requests beyond get 503.",
+)
+@click.option(
+    "--timeout-request",
+    type=click.FloatRange(0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a connection has to send a whole request, else it is closed.",
+)
+@click.option(
+    "--timeout-keep-alive",
+    type=click.FloatRange(1),
+    default=5.0,
+    show_default=True,
+    help="Seconds an idle keep-alive connection stays open.",
+)
+@click.option(
+    "--graceful-timeout",
+    type=click.FloatRange(1),
+    default=10.0,
+    show_default=True,
+    help="Seconds in-flight requests get to finish on SIGTERM.",
+)
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@click.option("--access-log/--no-access-log", default=False, show_default=True)
+def serve(
+    model: str | None,
+    name: str | None,
+    host: str,
+    port: int,
+    threads: int,
+    max_body_size: int,
+    max_concurrency: int,
+    max_connections: int,
+    timeout_request: float,
+    timeout_keep_alive: float,
+    graceful_timeout: float,
+    log_format: str,
+    log_level: str,
+    access_log: bool,
+) -> None:
+    with errors_to_exit_codes():
+        # The server's libraries load here only: `fclf-edge predict` never imports them.
+        require("uvicorn", "httptools", "orjson", extra="serve", command="fclf-edge serve")
+        from .serve import command as s
+
+        options = s.ServeOptions(
+            model=model,
+            name=name,
+            threads=threads,
+            network=s.Network(
+                host=host,
+                port=port,
+                max_connections=max_connections,
+                timeout_keep_alive=timeout_keep_alive,
+                timeout_request=timeout_request,
+                graceful_timeout=graceful_timeout,
+            ),
+            limits=s.Limits(
+                max_body_bytes=max_body_size,
+                max_concurrency=max_concurrency,
+                threads=threads,
+            ),
+            log_format=log_format,
+            log_level=log_level,
+            access_log=access_log,
+        )
+        code = s.serve(options)
+    sys.exit(code)
 
 
 def run() -> None:

@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .inputs import Chunk
+from .reader.types import Chunk
 
 if TYPE_CHECKING:
     import numpy.typing as npt

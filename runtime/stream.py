@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Literal
 import numpy as np
 
 from .errors import InvalidInputError
-from .inputs import CHUNK_LINES, Chunk, Input, InputFormat, chunks_from_args, open_input
+from .reader import CHUNK_LINES, Chunk, Input, InputFormat, open_input, open_values
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -81,6 +81,7 @@ def iter_predictions(
     input_format: InputFormat = "auto",
     delimiter: str | None = None,
     decimal_comma: bool = False,
+    encoding: str | None = None,
     proba: bool = False,
     on_invalid: OnInvalid = "error",
     on_skip: Callable[[int, str], None] | None = None,
@@ -93,7 +94,7 @@ def iter_predictions(
     Args:
         classifier: the model to run.
         source: a binary stream (see `open_input` for what it may hold) or value strings.
-        column, extra, input_format, delimiter, decimal_comma: as in `open_input`.
+        column, extra, input_format, delimiter, decimal_comma, encoding: as in `open_input`.
         proba: also compute the probability of "above freezing".
         on_invalid: "error" raises InvalidRowError at the first invalid row; "skip" labels it
             -1 and calls `on_skip(line, reason)`.
@@ -103,7 +104,7 @@ def iter_predictions(
     """
     _check_on_invalid(on_invalid)
     opened = _open(
-        source, column, extra, input_format, delimiter, decimal_comma, False, chunk_lines
+        source, column, extra, input_format, delimiter, decimal_comma, encoding, False, chunk_lines
     )
     where = "argument" if _is_values(source) else "line"
     yield from _score(classifier, opened, where, proba, on_invalid, on_skip)
@@ -118,6 +119,7 @@ def predict_stream(
     input_format: InputFormat = "auto",
     delimiter: str | None = None,
     decimal_comma: bool = False,
+    encoding: str | None = None,
     fmt: Format = "text",
     append: bool = False,
     proba: bool = False,
@@ -134,8 +136,8 @@ def predict_stream(
         fmt: "text", "csv", "jsonl" or "json" (see `outputs.Writer`); ignored with `append`.
         append: write each input record back with `label` (and `probability`) added, in the
             input's own format (see `append.AppendWriter`).
-        column, input_format, delimiter, decimal_comma, proba, on_invalid, on_skip: as in
-            `iter_predictions`. A skipped row is still written (marked), so the output has one
+        column, input_format, delimiter, decimal_comma, encoding, proba, on_invalid, on_skip:
+            as in `iter_predictions`. A skipped row is still written (marked), so the output has one
             row per input row.
 
     Returns:
@@ -149,7 +151,9 @@ def predict_stream(
     from .outputs import Writer
 
     _check_on_invalid(on_invalid)
-    opened = _open(source, column, (), input_format, delimiter, decimal_comma, append, chunk_lines)
+    opened = _open(
+        source, column, (), input_format, delimiter, decimal_comma, encoding, append, chunk_lines
+    )
     where = "argument" if _is_values(source) else "line"
     if append:
         from .append import AppendWriter  # only with --append: off the start-up path
@@ -183,6 +187,7 @@ def _open(
     input_format: InputFormat,
     delimiter: str | None,
     decimal_comma: bool,
+    encoding: str | None,
     keep_records: bool,
     chunk_lines: int,
 ) -> Input:
@@ -192,10 +197,18 @@ def _open(
             "or a list of value strings"
         )
     if _is_values(source):
-        if column is not None or extra or delimiter is not None or input_format != "auto":
-            raise InvalidInputError("columns, delimiters and input formats are for files")
+        if (
+            column is not None
+            or extra
+            or delimiter is not None
+            or encoding is not None
+            or input_format != "auto"
+        ):
+            raise InvalidInputError(
+                "columns, delimiters, encodings and input formats are for files"
+            )
         values = [str(v) for v in source]
-        return Input(chunks_from_args(values, decimal_comma=decimal_comma))
+        return open_values(values, decimal_comma=decimal_comma)
     return open_input(
         source,  # type: ignore[arg-type]
         column,
@@ -203,6 +216,7 @@ def _open(
         input_format=input_format,
         delimiter=delimiter,
         decimal_comma=decimal_comma,
+        encoding=encoding,
         keep_records=keep_records,
         chunk_lines=chunk_lines,
     )

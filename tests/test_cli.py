@@ -106,13 +106,13 @@ def test_output_file_is_atomic(tmp_path: Path) -> None:
 
 
 def test_large_input_streams_in_chunks(tmp_path: Path) -> None:
-    from fclf_edge.runtime import inputs
+    from fclf_edge.runtime.reader import open_input
 
     x = np.random.default_rng(0).uniform(-459.67, 1000, 50_000)
     path = tmp_path / "big.txt"
     path.write_text("\n".join(f"{v:.4f}" for v in x) + "\n")
     with path.open("rb") as f:
-        chunks = list(inputs.chunks_from_lines(f, chunk_lines=7_000))
+        chunks = list(open_input(f, input_format="lines", chunk_lines=7_000))
     assert len(chunks) > 5 and max(len(c) for c in chunks) <= 7_000  # bounded chunks
     assert sum(len(c) for c in chunks) == 50_000
     assert np.array_equal(np.concatenate([c.lines for c in chunks]), np.arange(1, 50_001))

@@ -7,7 +7,11 @@ import io
 import pytest
 
 from fclf_edge.runtime import InvalidInputError
-from fclf_edge.runtime.inputs import chunks_from_csv
+from fclf_edge.runtime.reader import open_input
+
+
+def chunks_from_csv(stream, column, extra=(), chunk_lines=1 << 18):  # type: ignore[no-untyped-def]
+    return open_input(stream, column, extra=extra, input_format="csv", chunk_lines=chunk_lines)
 
 
 def test_extra_columns_come_back_as_raw_text() -> None:
@@ -45,8 +49,8 @@ def test_extra_by_name_needs_a_header() -> None:
         list(chunks_from_csv(io.BytesIO(b"33,1\n"), "0", extra=("label",)))
 
 
-def test_chunks_from_stream_picks_the_reader() -> None:
-    from fclf_edge.runtime.inputs import chunks_from_stream
+def test_open_input_picks_the_reader() -> None:
+    chunks_from_stream = open_input
 
     (chunk,) = chunks_from_stream(io.BytesIO(b"f,label\n33,1\n"), "f", extra=("label",))
     assert chunk.values.tolist() == [33.0] and chunk.extra == {"label": ["1"]}
@@ -57,8 +61,6 @@ def test_chunks_from_stream_picks_the_reader() -> None:
 def test_quoted_records_across_block_boundaries_match_the_csv_module() -> None:
     """Small blocks (64 KiB) cut many multi-line records in two: each is carried over whole."""
     import csv
-
-    from fclf_edge.runtime.inputs import open_input
 
     rows = [[f"note {i}\nline two, \"quoted\"\r\nthree" * (i % 4), f"{i % 90 - 20}.5", str(i)]
             for i in range(6000)]  # fmt: skip

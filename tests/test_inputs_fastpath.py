@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fclf_edge.runtime import blockparse
-from fclf_edge.runtime.inputs import Chunk, open_input, parse_number
+from fclf_edge.runtime.reader import Chunk, open_input
+from fclf_edge.runtime.reader import fastpath as blockparse
+from fclf_edge.runtime.reader.grammar import parse_number
 
 
 @st.composite
@@ -283,7 +284,7 @@ def _jsonl_rows(data: bytes) -> list[object]:
 
 
 def _both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[list[object], list[object]]:
-    from fclf_edge.runtime import jsonlines
+    from fclf_edge.runtime.reader import jsonlines
 
     fast = _jsonl_rows(data)
     with monkeypatch.context() as patch:
@@ -307,7 +308,7 @@ def test_jsonl_too_deep_is_an_invalid_row() -> None:
 
 
 def test_jsonl_common_block_is_parsed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fclf_edge.runtime import jsonlines
+    from fclf_edge.runtime.reader import jsonlines
 
     calls: list[bool] = []
     real = jsonlines._objects_at_once

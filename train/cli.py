@@ -7,8 +7,9 @@ from typing import Any
 import click
 
 from fclf_edge.runtime.cliutil import (
-    EXIT_CODES_HELP,
+    BoundedInt,
     EntryCommand,
+    FiniteFloat,
     errors_to_exit_codes,
     progress_bar,
     require,
@@ -22,11 +23,10 @@ _DEFAULTS = TrainConfig()
 
 
 @click.command(
-    cls=EntryCommand,  # console script: SIGTERM, guarded stdout, flush, fast exit
+    cls=EntryCommand,  # console script: SIGTERM, guarded stdout, flush, fast exit, exit codes
     help="Train the Fahrenheit above-freezing classifier and save a checkpoint.\n\n"
     "Labels come from the formula C = (F - 32) / 1.8 (label 1 when C > 0) applied to samples, "
-    "or from your own readings with --data-file; the model learns the boundary from them.\n\n"
-    + EXIT_CODES_HELP,
+    "or from your own readings with --data-file; the model learns the boundary from them.",
 )
 @click.version_option(package_name="fclf-edge")
 @click.option(
@@ -64,7 +64,7 @@ _DEFAULTS = TrainConfig()
 )
 @click.option(
     "--holdout",
-    type=click.FloatRange(min=0.0, max=1.0, max_open=True),
+    type=FiniteFloat(min=0.0, max=1.0, max_open=True),
     default=_DEFAULTS.holdout,
     show_default=True,
     metavar="FRACTION",
@@ -91,9 +91,28 @@ _DEFAULTS = TrainConfig()
     default=_DEFAULTS.decimal_comma,
     help="--data-file writes 32,5 for 32.5 (not with a ',' delimiter).",
 )
-@click.option("--samples", type=click.IntRange(min=2), default=_DEFAULTS.samples, show_default=True)
-@click.option("--low", type=float, default=_DEFAULTS.low, show_default=True, help="°F")
-@click.option("--high", type=float, default=_DEFAULTS.high, show_default=True, help="°F")
+@click.option(
+    "--encoding",
+    default=None,
+    help="Text encoding of --data-file (any codec Python knows, e.g. cp1252, latin-1, "
+    "utf-16-le); default: UTF-8, or UTF-16 by its byte-order mark.",
+)
+# At most 2**26 (256 times the default): ~24 bytes each at peak, 1.6 GB; more adds nothing to a
+# two-parameter fit that the refinement makes exact anyway.
+@click.option(
+    "--samples", type=BoundedInt(min=2, max=2**26), default=_DEFAULTS.samples, show_default=True
+)
+# The range's ends are temperatures: the runtime's own input checks (absolute zero, float32).
+@click.option(
+    "--low", type=FiniteFloat(temperature=True), default=_DEFAULTS.low, show_default=True, help="°F"
+)
+@click.option(
+    "--high",
+    type=FiniteFloat(temperature=True),
+    default=_DEFAULTS.high,
+    show_default=True,
+    help="°F",
+)
 @click.option(
     "--objective",
     type=click.Choice(["logistic", "celsius"]),
@@ -103,14 +122,12 @@ _DEFAULTS = TrainConfig()
 )
 @click.option(
     "--l2",
-    type=click.FloatRange(min=0.0, min_open=True),
+    type=FiniteFloat(min=0.0, min_open=True),
     default=_DEFAULTS.l2,
     show_default=True,
     help="Ridge penalty on the standardised slope (logistic).",
 )
-@click.option(
-    "--max-steps", type=click.IntRange(min=1), default=_DEFAULTS.max_steps, show_default=True
-)
+@click.option("--max-steps", type=BoundedInt(min=1), default=_DEFAULTS.max_steps, show_default=True)
 @click.option(
     "--refine/--no-refine",
     default=_DEFAULTS.refine,
@@ -118,10 +135,13 @@ _DEFAULTS = TrainConfig()
     help="Bisect to the exact float32 boundary by asking the labeller (not with --data-file: "
     "a file has no labeller).",
 )
-@click.option("--seed", type=int, default=_DEFAULTS.seed, show_default=True)
+# A 32-bit seed, as fclf-edge verify --seed takes.
+@click.option(
+    "--seed", type=BoundedInt(min=0, max=2**32 - 1), default=_DEFAULTS.seed, show_default=True
+)
 @click.option(
     "--rule-threshold",
-    type=float,
+    type=FiniteFloat(float32=True),  # the model's threshold is a float32
     default=None,
     help="Label F > this value instead of the Celsius formula.",
 )
@@ -184,6 +204,13 @@ def _check_file_options(config: TrainConfig) -> None:
             f"--data-file brings its own readings and labels: {names} cannot be used with it"
         )
     if config.data_file is None:
-        for name in ("input_column", "label_column", "on_invalid", "delimiter", "decimal_comma"):
+        for name in (
+            "input_column",
+            "label_column",
+            "on_invalid",
+            "delimiter",
+            "decimal_comma",
+            "encoding",
+        ):
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
                 raise InvalidInputError(f"--{name.replace('_', '-')} needs --data-file PATH")

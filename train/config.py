@@ -65,6 +65,9 @@ class TrainConfig:
     delimiter: str | None = None
     # As `fclf-edge predict --decimal-comma`: European exports write 32,5 for 32.5.
     decimal_comma: bool = False
+    # As `fclf-edge predict --encoding`: None reads UTF-8 (or UTF-16 by its byte-order mark);
+    # loggers and spreadsheets on Windows often write cp1252.
+    encoding: str | None = None
 
     def __post_init__(self) -> None:
         if self.data == "seed":

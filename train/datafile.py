@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fclf_edge.runtime.errors import InvalidInputError
-from fclf_edge.runtime.inputs import Chunk, chunks_from_stream
+from fclf_edge.runtime.reader import Chunk, open_input
 
 # Called with one line per skipped row ("line 7: 'abc' is not a number") under --on-invalid skip.
 SkipFn = Callable[[str], None]
@@ -63,6 +63,7 @@ def read_labelled_csv(
     *,
     delimiter: str | None = None,
     decimal_comma: bool = False,
+    encoding: str | None = None,
 ) -> LabelledReadings:
     """Read a labelled CSV (header row; temperatures in °F, labels 0/1).
 
@@ -71,7 +72,8 @@ def read_labelled_csv(
         input_column, label_column: header NAME or 0-based INDEX of each column.
         on_invalid: "error" raises on the first bad row; "skip" leaves bad rows out.
         on_skip: told about each skipped row (one line of text), if given.
-        delimiter, decimal_comma: as `fclf-edge predict --delimiter / --decimal-comma`.
+        delimiter, decimal_comma, encoding: as `fclf-edge predict --delimiter /
+            --decimal-comma / --encoding`.
 
     Raises:
         InvalidInputError: the file is missing, unreadable, empty or has no data rows; a column
@@ -87,7 +89,9 @@ def read_labelled_csv(
     labels: list[npt.NDArray[np.int8]] = []
     rows = skipped = 0
     with p.open("rb") as stream:
-        for chunk in _chunks(stream, input_column, label_column, delimiter, decimal_comma):
+        for chunk in _chunks(
+            stream, input_column, label_column, delimiter, decimal_comma, encoding
+        ):
             codes, invalid = _labels(chunk, label_column)
             rows += len(chunk)
             if invalid:
@@ -149,17 +153,18 @@ def _chunks(
     label_column: str,
     delimiter: str | None,
     decimal_comma: bool,
+    encoding: str | None,
 ) -> Iterator[Chunk]:
     """The runtime reader's chunks, with its column messages in train-model's option names."""
-    chunks = chunks_from_stream(
-        stream,
-        input_column,
-        extra=(label_column,),
-        delimiter=delimiter,
-        decimal_comma=decimal_comma,
-    )
     try:
-        yield from chunks
+        yield from open_input(
+            stream,
+            input_column,
+            extra=(label_column,),
+            delimiter=delimiter,
+            decimal_comma=decimal_comma,
+            encoding=encoding,
+        )
     except InvalidInputError as exc:
         message = str(exc)
         # The reader names predict's option (--column) and calls extras "column"; say which

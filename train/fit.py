@@ -121,6 +121,7 @@ def load_data(
         on_skip,
         delimiter=config.delimiter,
         decimal_comma=config.decimal_comma,
+        encoding=config.encoding,
     )
     data = split_holdout(readings.fahrenheit, readings.labels, config.holdout, config.seed)
     data.file = readings.describe()

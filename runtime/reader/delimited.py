@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InvalidInputError
-from .inputs import Chunk, Input, check_range, describe, parse_number, parse_tokens
+from ..errors import InvalidInputError
+from .grammar import parse_number, parse_tokens, span_chunks
 from .lines import MAX_RECORD_BYTES, LineBlock, decode_block
+from .types import Chunk, Input
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -47,18 +48,65 @@ def _is_index(spec: str) -> bool:
     return spec.lstrip("-").isdigit()
 
 
-def _column_index(spec: str, first: list[str], header: list[str], what: str) -> int:
+def _column_index(spec: str, first: list[str], header: list[str], what: str, line: int) -> int:
     """The position of column `spec` (NAME or 0-based INDEX) given the first row."""
     if _is_index(spec):
         index = int(spec)
         if not 0 <= index < len(first):
             raise InvalidInputError(
-                f"{what} {spec}: line 1 has {len(first)} columns (indexes are 0-based)"
+                f"{what} {spec}: line {line} has {len(first)} columns (indexes are 0-based)"
             )
         return index
     if spec not in header:
         raise InvalidInputError(f"{what} {spec!r}: not in the header row {header}")
-    return header.index(spec)
+    places = [i for i, name in enumerate(header) if name == spec]
+    if len(places) > 1:
+        # Taking the first would read the wrong column without a word: make the user choose.
+        where = ", ".join(map(str, places[:-1])) + f" and {places[-1]}"
+        raise InvalidInputError(
+            f"{what} {spec!r}: the header row (line {line}) names columns {where} (0-based) "
+            f"{spec!r}; choose one by 0-based INDEX (e.g. {what} {places[0]})"
+        )
+    return places[0]
+
+
+def _excel_sep_line(blocks: Iterator[LineBlock]) -> tuple[LineBlock, str | None]:
+    """The first block, without an Excel `sep=;` first line; and the delimiter it names.
+
+    Excel writes and honours `sep=X` as a file's first line: X is the delimiter, and the line
+    is no record (the header, if any, is line 2).
+    """
+    block = next(blocks)
+    newline = block.body.find(b"\n")
+    line = block.body if newline < 0 else block.body[:newline]
+    line = line.rstrip(b"\r")
+    if block.first != 1 or not (len(line) == 5 and line.lower().startswith(b"sep=")):
+        return block, None
+    sep = line[4:].decode("utf-8", "replace")
+    rest = LineBlock(
+        2,
+        block.body[newline + 1 :] if newline >= 0 else b"",
+        block.count - 1,
+        {n: r for n, r in block.problems.items() if n > 1},
+    )
+    while not rest.count:
+        more = next(blocks, None)
+        if more is None:
+            break
+        rest = more
+    return rest, sep
+
+
+def _width(header: list[str], reader: Iterator[list[str]]) -> int:
+    """Fields per row for --append: the header's, or the first row's when its extra fields
+    are all empty (a trailing delimiter on every row, as some loggers write)."""
+    try:
+        row = next(reader, None)
+    except csv.Error:
+        row = None
+    if row is not None and len(row) > len(header) and not any(row[len(header) :]):
+        return len(row)
+    return len(header)
 
 
 def open_csv(
@@ -100,10 +148,13 @@ class _CsvReader:
         decimal_comma: bool,
         keep_records: bool,
     ) -> None:
-        first_block = next(blocks)
+        first_block, excel_sep = _excel_sep_line(blocks)
         if delimiter is None:
-            head = first_block.body[: first_block.body.find(b"\n")]
-            delimiter = detect_delimiter(head.decode("utf-8", "replace"), decimal_comma)
+            if excel_sep is not None:
+                delimiter = excel_sep
+            else:
+                head = first_block.body[: first_block.body.find(b"\n")]
+                delimiter = detect_delimiter(head.decode("utf-8", "replace"), decimal_comma)
         if len(delimiter) != 1 or delimiter in '"\r\n':
             raise InvalidInputError(f"delimiter {delimiter!r}: use one character (not a quote)")
         if decimal_comma and delimiter == ",":
@@ -111,6 +162,9 @@ class _CsvReader:
                 "a decimal comma needs a delimiter other than ',' (e.g. ';'): "
                 "'32,5,Oslo' cannot be split"
             )
+        if first_block.first in first_block.problems:
+            problem = first_block.problems[first_block.first]
+            raise InvalidInputError(f"line {first_block.first}: {problem}", line=first_block.first)
         self.blocks = blocks
         self.delimiter = delimiter
         self.column = column
@@ -120,6 +174,7 @@ class _CsvReader:
         self.missing = f"the row has no column {column!r}"
         self.header: list[str] | None = None
         self.header_record: bytes | None = None
+        self.width = 0  # fields per row that --append lines labels up with (0: no header)
         self.rest: LineBlock | None = first_block  # what is left of the first block
 
         text = decode_block(first_block)
@@ -127,13 +182,14 @@ class _CsvReader:
         try:
             first = next(reader, None)
         except csv.Error as exc:
-            raise InvalidInputError(f"line 1: {_csv_problem(exc)}") from None
+            raise InvalidInputError(f"line {first_block.first}: {_csv_problem(exc)}") from None
         if first is None:
             self.index, self.extra_index, self.rest = 0, [], None
             self._getter: Callable[[list[str]], Any] = operator.itemgetter(0)
             return
         cells = [cell.strip() for cell in first]
-        self.index = _column_index(column, first, cells, "--column")
+        line = first_block.first
+        self.index = _column_index(column, first, cells, "--column", line)
         # By index, a header is a first row whose cell in that column is not a number.
         has_header = not _is_index(column) or (
             parse_number(first[self.index].encode(), decimal_comma) is None
@@ -142,51 +198,50 @@ class _CsvReader:
             raise InvalidInputError(
                 f"columns {list(extra)}: the input has no header row; name columns by INDEX"
             )
-        self.extra_index = [_column_index(name, first, cells, "column") for name in extra]
+        self.extra_index = [_column_index(name, first, cells, "column", line) for name in extra]
         # Picks the value cell, or a tuple (value, *extra cells), from each row.
         self._getter = operator.itemgetter(self.index, *self.extra_index)
         if has_header:
             used = reader.line_num
+            self.width = _width(first, reader)
             lines = first_block.body.split(b"\n", used)
             header = b"\n".join(lines[:used])
             if header.count(b'"') % 2 and len(lines) <= used:
                 raise InvalidInputError(
-                    "line 1: the header row runs on past its block (a quote left open?)"
+                    f"line {line}: the header row runs on past its block (a quote left open?)"
                 )
             self.header = cells
             self.header_record = header
             body = lines[used] if len(lines) > used else b""
             count = first_block.count - used
             self.rest = LineBlock(first_block.first + used, body, count, first_block.problems)
+        elif keep_records:
+            self.width = len(first)
 
-    def _pieces(self) -> Iterator[tuple[LineBlock, bool]]:
-        """Blocks to parse, each with whether it is the last."""
-        piece = self.rest
-        self.rest = None
-        for block in self.blocks:
-            if piece is not None and piece.count:
-                yield piece, False
-            piece = block
-        if piece is not None and piece.count:
-            yield piece, True
+    def _pieces(self) -> Iterator[LineBlock]:
+        """Blocks to parse, each as soon as it has arrived (a live pipe is answered at once)."""
+        rest, self.rest = self.rest, None
+        if rest is not None and rest.count:
+            yield rest
+        yield from self.blocks
 
     def chunks(self, chunk_lines: int) -> Iterator[Chunk]:
         carry: LineBlock | None = None  # the start of a record still open at a block's end
-        for block, last in self._pieces():
+        for block in self._pieces():
             if carry is not None:
                 block = _joined(carry, block)
                 carry = None
             if b'"' not in block.body:
                 yield from self._simple(block, chunk_lines)
             else:
-                carry = yield from self._quoted(block, last, chunk_lines)
+                carry = yield from self._quoted(block, False, chunk_lines)
         if carry is not None:
             yield from self._quoted(carry, True, chunk_lines)
 
     def _simple(self, block: LineBlock, chunk_lines: int) -> Iterator[Chunk]:
         """One record per line: cells found and parsed by `blockparse` when it can; else
         picked in one C-level pass of the csv module and parsed value by value."""
-        from .blockparse import parse_spans, table_spans
+        from .fastpath import parse_spans, table_spans
 
         if not block.problems:
             columns = [self.index, *self.extra_index]
@@ -224,25 +279,19 @@ class _CsvReader:
         spans: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
         chunk_lines: int,
     ) -> Iterator[Chunk]:
-        """Chunks of a block whose values `blockparse` read: only range checks are left."""
+        """Chunks of a block whose values the fast path read: only range checks are left."""
         body = block.body
         (starts, ends), extra_spans = spans[0], spans[1:]
         raw = block.lines() if self.keep_records else None
-        for start in range(0, len(values), chunk_lines):
+        for start, chunk in span_chunks(body, block.first, values, starts, ends, chunk_lines):
             stop = start + chunk_lines
-            part = values[start:stop]
-            first = block.first + start
-            chunk = Chunk(np.arange(first, first + len(part), dtype=np.int64), part, {})
-
-            def shown(i: int, start: int = start) -> str:
-                return describe(body[starts[start + i] : ends[start + i]])
-
-            check_range(part, chunk.invalid, shown)
             chunk.extra = {
                 name: _cells(body, begins[start:stop], stops[start:stop])
                 for name, (begins, stops) in zip(self.extra, extra_spans, strict=True)
             }
-            chunk.records = raw[start:stop] if raw is not None else None
+            if raw is not None:
+                chunk.records = raw[start:stop]
+                self._fit(chunk)
             yield chunk
 
     def _pick(self, rows: Iterable[list[str]]) -> tuple[list[Any], dict[int, str]]:
@@ -315,6 +364,7 @@ class _CsvReader:
                 records,
                 spans=[(block.first + b, block.first + e - 1) for b, e in part_spans],
                 long_records=long_records,
+                widths=[max(len(row), 1) for row in rows[start : start + chunk_lines]],
             )
         return carry
 
@@ -327,6 +377,7 @@ class _CsvReader:
         records: list[bytes] | None,
         spans: list[tuple[int, int]] | None = None,
         long_records: set[int] | frozenset[int] = frozenset(),
+        widths: list[int] | None = None,
     ) -> Chunk:
         tokens = [p[0] for p in picked] if self.extra else picked
         if problems:
@@ -343,7 +394,27 @@ class _CsvReader:
         )
         chunk.extra = {name: [p[k] for p in picked] for k, name in enumerate(self.extra, start=1)}
         chunk.records = records
+        if records is not None:
+            self._fit(chunk, widths)
         return chunk
+
+    def _fit(self, chunk: Chunk, widths: list[int] | None = None) -> None:
+        """Give a chunk read for --append its rows' field counts; a row with more fields than
+        the header is invalid there: its label could not go under the 'label' column."""
+        if widths is None:
+            assert chunk.records is not None
+            sep = self.delimiter.encode()
+            widths = [record.count(sep) + 1 for record in chunk.records]
+        chunk.widths = widths
+        if not self.width:
+            return
+        for i, width in enumerate(widths):
+            if width > self.width and i not in chunk.invalid:
+                chunk.invalid[i] = (
+                    f"the row has {width} fields and the header {self.width}: "
+                    "its label would not fall under the 'label' column"
+                )
+                chunk.values[i] = np.nan
 
     @staticmethod
     def _mark_problems(
@@ -384,6 +455,13 @@ def _joined(carry: LineBlock, block: LineBlock) -> LineBlock:
 
 
 def _csv_problem(exc: csv.Error) -> str:
+    if "new-line character" in str(exc):
+        # The csv module's own hint ("universal-newline mode") is about opening files in
+        # Python; a user needs to know which character is in the way.
+        return (
+            "a carriage return (CR) inside a field that is not quoted; quote the field, "
+            "or give the file one kind of line end"
+        )
     if "field limit" in str(exc):
         # csv's own bound on one field (128 KiB): reached by a quote that is never closed.
         return f"a field runs on past {csv.field_size_limit():,} bytes (a quote left open?)"

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .inputs import Chunk, Input, check_range, describe, parse_number
+from .grammar import check_range, describe, parse_number
 from .lines import LineBlock, decode_block
+from .types import Chunk, Input
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -54,10 +55,21 @@ def _jsonl_chunks(
         if block.body.endswith(b"\n"):
             texts.pop()
         raw = block.lines() if keep_records else None
+        numbers = list(range(block.first, block.first + len(texts)))
+        if "" in texts or any(map(str.isspace, texts)):
+            # Blank lines are no records (as jq reads JSON Lines); they keep their numbers.
+            keep = [
+                i
+                for i, text in enumerate(texts)
+                if text.strip(" \t\r") or block.first + i in block.problems
+            ]
+            texts = [texts[i] for i in keep]
+            numbers = [numbers[i] for i in keep]
+            raw = [raw[i] for i in keep] if raw is not None else None
         for start in range(0, len(texts), chunk_lines):
             part = texts[start : start + chunk_lines]
-            first = block.first + start
-            chunk = _jsonl_chunk(part, first, block.problems, column, extra, decimal_comma, scan)
+            lines = numbers[start : start + chunk_lines]
+            chunk = _jsonl_chunk(part, lines, block.problems, column, extra, decimal_comma, scan)
             if raw is not None:
                 chunk.records = raw[start : start + len(part)]
             yield chunk
@@ -65,7 +77,7 @@ def _jsonl_chunks(
 
 def _jsonl_chunk(
     part: list[str],
-    first: int,
+    lines: list[int],
     problems: dict[int, str],
     column: str,
     extra: tuple[str, ...],
@@ -74,13 +86,13 @@ def _jsonl_chunk(
 ) -> Chunk:
     import json
 
-    n = len(part)
     invalid: dict[int, str] = {}
     objects: list[dict[str, Any] | None] | None = None
-    if not any(first <= number < first + n for number in problems):
+    mine = {i: problems[number] for i, number in enumerate(lines) if number in problems}
+    if not mine:
         objects = _objects_at_once(part)
     if objects is None:
-        objects = _objects_one_by_one(part, first, problems, scan, invalid)
+        objects = _objects_one_by_one(part, mine, scan, invalid)
     array = _numbers(objects, column) if not invalid else None
     if array is None:
         array = _values(objects, column, decimal_comma, invalid)
@@ -94,8 +106,7 @@ def _jsonl_chunk(
         return f"field {column!r}: {describe(value) if isinstance(value, str) else repr(value)}"
 
     check_range(array, invalid, shown)
-    lines = np.arange(first, first + n, dtype=np.int64)
-    return Chunk(lines, array, invalid, extras)
+    return Chunk(np.array(lines, dtype=np.int64), array, invalid, extras)
 
 
 def _objects_at_once(part: list[str]) -> list[dict[str, Any] | None] | None:
@@ -124,28 +135,28 @@ def _objects_at_once(part: list[str]) -> list[dict[str, Any] | None] | None:
 
 def _objects_one_by_one(
     part: list[str],
-    first: int,
     problems: dict[int, str],
     scan: Callable[[str, int], tuple[Any, int]],
     invalid: dict[int, str],
 ) -> list[dict[str, Any] | None]:
-    """Each line's object, or None with the reason in `invalid`."""
+    """Each line's object, or None with the reason in `invalid` (`problems`: position in
+    `part` -> why the reader already emptied that line)."""
     import json
 
     objects: list[dict[str, Any] | None] = [None] * len(part)
     for i, line in enumerate(part):
+        if i in problems:
+            invalid[i] = problems[i]
+            continue
         try:
             obj, end = scan(line, 0)
             whole = end == len(line) or not line[end:].strip()
-        except StopIteration:
+        except (StopIteration, ValueError):  # ValueError: an integer of too many digits
             whole = False
         except RecursionError:
             invalid[i] = f"not valid JSON (nested too deeply): {describe(line)}"
             continue
         if not whole:  # leading space, trailing text, or not JSON: let json.loads tell
-            if problems and first + i in problems:
-                invalid[i] = problems[first + i]
-                continue
             try:
                 obj = json.loads(line)
             except ValueError as exc:
@@ -210,6 +221,10 @@ _MISSING = object()
 def _json_problem(line: str, exc: ValueError) -> str:
     if not line.strip(" \t\r"):
         return "empty line"
+    if "integer string conversion" in str(exc):
+        # Python refuses to read integers of more than sys.get_int_max_str_digits() digits
+        # (4,300 by default: a guard against quadratic-time conversion).
+        return f"a number in it has too many digits to read: {describe(line)}"
     return f"not valid JSON ({getattr(exc, 'msg', exc)}): {describe(line)}"
 
 

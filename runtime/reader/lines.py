@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 MAX_RECORD_BYTES = 1 << 16  # 65,536: far beyond any real record, small next to a block
 TOO_LONG = f"longer than {MAX_RECORD_BYTES:,} bytes (the limit for one record)"
@@ -116,9 +116,17 @@ def decode_block(block: LineBlock) -> str:
     for i, line in enumerate(block.lines()):
         try:
             out.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            problems[block.first + i] = "not valid UTF-8 text"
+        except UnicodeDecodeError as exc:
+            problems[block.first + i] = not_utf8(line, exc)
             out.append("")
     block.problems = problems
     text = "\n".join(out)
     return text + "\n" if block.body.endswith(b"\n") else text
+
+
+def not_utf8(line: bytes, exc: UnicodeDecodeError) -> str:
+    """Why a line is refused when it is not UTF-8: the byte, and the option that reads it."""
+    byte = line[exc.start : exc.start + 1].hex()
+    return (
+        f"not valid UTF-8 text (byte 0x{byte}); for another encoding pass --encoding, e.g. cp1252"
+    )
