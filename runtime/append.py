@@ -36,7 +36,9 @@ class AppendWriter:
         self.proba = proba
         self.decimal_comma = source.decimal_comma
         self.sep = (source.delimiter or ",").encode() if self.kind == "csv" else b"\t"
-        self.width = len(source.header) if source.header else 0
+        # Fields per row the labels line up with: each shorter row is padded to it, so its
+        # label falls under the header's 'label' column (a longer row is an invalid row).
+        self.width = source.width
         if source.encoding != "utf-8":
             # The output is UTF-8; its BOM tells spreadsheets so, as the input's BOM did.
             out.write(b"\xef\xbb\xbf")
@@ -45,7 +47,8 @@ class AppendWriter:
             taken = set(source.header)
             cells = [f"predicted_{n}" if n in taken else n for n in names]
             head, end = _split_end(source.header_record)
-            out.write(head + self.sep + self.sep.join(c.encode() for c in cells) + end)
+            pad = self.sep * (self.width - len(source.header))
+            out.write(head + pad + self.sep + self.sep.join(c.encode() for c in cells) + end)
 
     def write(
         self,
@@ -71,14 +74,18 @@ class AppendWriter:
         self.out.write(b"".join(rows))
 
     def _filled(self, chunk: Chunk, records: list[bytes]) -> list[bytes]:
-        """Records, with an emptied (too long) CSV row given its empty cells back."""
-        if not chunk.invalid or self.width < 2:
+        """CSV records padded with empty fields to the header's width (a short row, or a
+        too-long row the reader emptied), so every label falls under 'label'."""
+        widths = chunk.widths
+        if widths is None or not self.width:
             return records
-        records = list(records)
-        for i in chunk.invalid:
-            if not records[i]:
-                records[i] = self.sep * (self.width - 1)
-        return records
+        sep, width = self.sep, self.width
+        return [
+            r
+            if w >= width
+            else (r[:-1] + sep * (width - w) + b"\r" if r[-1:] == b"\r" else r + sep * (width - w))
+            for r, w in zip(records, widths, strict=True)
+        ]
 
     def _with_proba(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from .validate import Values
 
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "fahrenheit.onnx"
+
+# onnxruntime's process-wide logger writes warnings and errors to stderr by itself, in colour,
+# before a session's own options apply (a model whose external data is missing, for one).
+# Every failure reaches the user as one line from the kit instead; fatal only here.
+ort.set_default_logger_severity(4)
 
 _EXPECTED = (
     "an fclf-edge model has input 'fahrenheit' (float32 [batch]) and outputs "
@@ -65,15 +71,21 @@ class Classifier:
         options.add_session_config_entry("session.intra_op.allow_spinning", spin)
         options.add_session_config_entry("session.inter_op.allow_spinning", spin)
         try:
+            # From the path, not the bytes: a model saved with external data (weights in a
+            # .bin beside it) is resolved relative to its own folder; onnxruntime refuses
+            # external paths that leave that folder.
             self._session = ort.InferenceSession(
-                self._bytes, options, providers=list(providers or ["CPUExecutionProvider"])
+                str(self.path), options, providers=list(providers or ["CPUExecutionProvider"])
             )
+            self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
         except Exception as exc:  # onnxruntime raises its own pybind types, not a common base
             raise ModelError(_load_failure(self.path, exc)) from None
-        self._check_signature()
-        self.metadata: dict[str, str] = dict(self._session.get_modelmeta().custom_metadata_map)
+        self._batch = self._check_signature()
 
-    def _check_signature(self) -> None:
+    _column = False  # the model's input is [batch, 1] rather than [batch]
+
+    def _check_signature(self) -> int | None:
+        """Check names and types; return the model's fixed batch size, or None if dynamic."""
         inputs = {i.name: i.type for i in self._session.get_inputs()}
         outputs = {o.name: o.type for o in self._session.get_outputs()}
         wanted_outputs = {PROBABILITY_OUTPUT: "tensor(float)", LABEL_OUTPUT: "tensor(int64)"}
@@ -85,14 +97,29 @@ class Classifier:
                 f"{_EXPECTED}; use a model written by export-onnx"
             )
         shape = self._session.get_inputs()[0].shape
-        if len(shape) != 1:
-            raise ModelError(f"{self.path}: input shape {shape}, expected [batch]; {_EXPECTED}")
+        if len(shape) == 2 and shape[1] == 1:
+            self._column = True  # [batch, 1], as a plain torch.onnx.export of Linear(1, 1)
+        elif len(shape) != 1:
+            raise ModelError(
+                f"{self.path}: input shape {shape}, expected [batch] or [batch, 1]; {_EXPECTED}"
+            )
+        batch = shape[0]
+        if isinstance(batch, int) and batch >= 1:
+            return batch  # a fixed batch size: values are fed that many at a time
+        if isinstance(batch, int):
+            raise ModelError(f"{self.path}: input shape {shape} takes no values; {_EXPECTED}")
+        return None
 
     @property
     def boundary(self) -> float | None:
-        """The learned boundary in °F (label 1 above it), from the model's metadata."""
+        """The learned boundary in °F (label 1 above it), from the model's metadata; None
+        when the metadata has none, or none that is a finite number."""
         value = self.metadata.get(K.boundary)
-        return float(value) if value is not None else None
+        try:
+            number = float(value) if value is not None else None
+        except ValueError:
+            return None
+        return number if number is not None and math.isfinite(number) else None
 
     @property
     def sha256(self) -> str:
@@ -112,7 +139,40 @@ class Classifier:
         return self._session
 
     def _run(self, names: list[str], batch: npt.NDArray[np.float32]) -> list[Any]:
-        return list(self._session.run(names, {INPUT_NAME: batch}))
+        """Run the model on a 1-D float32 batch: one flat output array per name.
+
+        A model with a fixed batch size gets exactly that many values per run (the last run
+        padded with 0 °F, its extra outputs dropped); a [batch, 1] model gets a column.
+        Raises ModelError when onnxruntime cannot run the model on them.
+        """
+        size = self._batch
+        if size is None or len(batch) == size:
+            return self._run_once(names, batch)
+        parts: list[list[Any]] = []
+        for start in range(0, len(batch), size):
+            part = batch[start : start + size]
+            n = len(part)
+            if n < size:
+                part = np.concatenate([part, np.zeros(size - n, dtype=np.float32)])
+            parts.append([out[:n] for out in self._run_once(names, part)])
+        if not parts:
+            return [
+                np.empty(0, dtype=np.int64 if name == LABEL_OUTPUT else np.float32)
+                for name in names
+            ]
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(names))]
+
+    def _run_once(self, names: list[str], batch: npt.NDArray[np.float32]) -> list[Any]:
+        feed = batch.reshape(-1, 1) if self._column else batch
+        try:
+            outputs = self._session.run(names, {INPUT_NAME: feed})
+        except Exception as exc:  # onnxruntime raises its own pybind types, not a common base
+            text = " ".join(str(exc).split())
+            raise ModelError(
+                f"{self.path}: onnxruntime could not run the model on {len(batch)} values "
+                f"({_tail(text)}); {_EXPECTED}"
+            ) from None
+        return [np.asarray(out).reshape(-1) for out in outputs]
 
     @overload
     def predict(self, values: float) -> int: ...

@@ -39,8 +39,24 @@ def describe(classifier: Classifier, *, as_json: bool = False) -> str:
             lines.append(f"{kind[:-1]:<10} {entry['name']}: {entry['type']} {entry['shape']}")
     lines.append("metadata")
     for key in sorted(classifier.metadata):
-        value = classifier.metadata[key]
-        if value.startswith("{"):
-            value = ", ".join(f"{k}={v}" for k, v in json.loads(value).items())
-        lines.append(f"  {key:<24} {value}")
+        lines.append(f"  {key:<24} {_shown(classifier.metadata[key])}")
     return "\n".join(lines)
+
+
+def _shown(value: str) -> str:
+    """A metadata value for people: a JSON object as `k=v, ...`, anything else as its text.
+
+    Metadata is free text written by whoever made the model: text that only starts like JSON
+    (`{0: 'cold', 1: 'warm'}`) is shown as it is. Control characters are escaped, so a value
+    cannot rewrite the terminal.
+    """
+    if value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            parsed = None
+        if isinstance(parsed, dict):
+            value = ", ".join(f"{k}={v}" for k, v in parsed.items())
+    if value.isprintable():
+        return value
+    return value.encode("unicode_escape").decode("ascii")

@@ -126,6 +126,7 @@ def open_csv(
         delimiter=reader.delimiter,
         header=reader.header,
         header_record=reader.header_record,
+        width=reader.width,
         decimal_comma=decimal_comma,
     )
 
@@ -162,9 +163,6 @@ class _CsvReader:
                 "a decimal comma needs a delimiter other than ',' (e.g. ';'): "
                 "'32,5,Oslo' cannot be split"
             )
-        if first_block.first in first_block.problems:
-            problem = first_block.problems[first_block.first]
-            raise InvalidInputError(f"line {first_block.first}: {problem}", line=first_block.first)
         self.blocks = blocks
         self.delimiter = delimiter
         self.column = column
@@ -178,6 +176,10 @@ class _CsvReader:
         self.rest: LineBlock | None = first_block  # what is left of the first block
 
         text = decode_block(first_block)
+        if first_block.first in first_block.problems:
+            # The header (or first row) is unreadable: every column name would be wrong.
+            line = first_block.first
+            raise InvalidInputError(f"line {line}: {first_block.problems[line]}", line=line)
         reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter)
         try:
             first = next(reader, None)
