@@ -82,8 +82,6 @@ class Classifier:
             raise ModelError(_load_failure(self.path, exc)) from None
         self._batch = self._check_signature()
 
-    _column = False  # the model's input is [batch, 1] rather than [batch]
-
     def _check_signature(self) -> int | None:
         """Check names and types; return the model's fixed batch size, or None if dynamic."""
         inputs = {i.name: i.type for i in self._session.get_inputs()}
@@ -97,12 +95,8 @@ class Classifier:
                 f"{_EXPECTED}; use a model written by export-onnx"
             )
         shape = self._session.get_inputs()[0].shape
-        if len(shape) == 2 and shape[1] == 1:
-            self._column = True  # [batch, 1], as a plain torch.onnx.export of Linear(1, 1)
-        elif len(shape) != 1:
-            raise ModelError(
-                f"{self.path}: input shape {shape}, expected [batch] or [batch, 1]; {_EXPECTED}"
-            )
+        if len(shape) != 1:
+            raise ModelError(f"{self.path}: input shape {shape}, expected [batch]; {_EXPECTED}")
         batch = shape[0]
         if isinstance(batch, int) and batch >= 1:
             return batch  # a fixed batch size: values are fed that many at a time
@@ -142,7 +136,7 @@ class Classifier:
         """Run the model on a 1-D float32 batch: one flat output array per name.
 
         A model with a fixed batch size gets exactly that many values per run (the last run
-        padded with 0 °F, its extra outputs dropped); a [batch, 1] model gets a column.
+        padded with 0 °F, its extra outputs dropped).
         Raises ModelError when onnxruntime cannot run the model on them.
         """
         size = self._batch
@@ -163,9 +157,8 @@ class Classifier:
         return [np.concatenate([p[i] for p in parts]) for i in range(len(names))]
 
     def _run_once(self, names: list[str], batch: npt.NDArray[np.float32]) -> list[Any]:
-        feed = batch.reshape(-1, 1) if self._column else batch
         try:
-            outputs = self._session.run(names, {INPUT_NAME: feed})
+            outputs = self._session.run(names, {INPUT_NAME: batch})
         except Exception as exc:  # onnxruntime raises its own pybind types, not a common base
             text = " ".join(str(exc).split())
             raise ModelError(
