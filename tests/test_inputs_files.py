@@ -311,9 +311,9 @@ def test_delimiter_detection() -> None:
 
 
 def readme_examples() -> list[tuple[str, str]]:
-    """(command, expected output) pairs from the README's "Your files" console block."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme.split("#### Your files\n", 1)[1]
+    """(command, expected output) pairs from docs/predict.md's "Your files" console block."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "predict.md").read_text()
+    section = page.split("\n## Your files\n", 1)[1]
     block = section.split("```console\n", 1)[1].split("```", 1)[0]
     examples: list[tuple[str, str]] = []
     for line in block.splitlines():

@@ -236,9 +236,10 @@ def test_packed_package_carries_the_model_and_the_repository_keeps_one_copy(
 
 
 def test_readme_node_example_runs(node: str) -> None:
-    """The README's Node example, less its install line, prints what its comments say."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Node: the `fclf-edge` npm package", 1)[1]
+    """The Node example in docs/node-and-browser.md, less its install line, prints what its
+    comments say."""
+    page = (ROOT / "docs" / "node-and-browser.md").read_text()
+    section = page.split("\n## Node: the `fclf-edge` npm package", 1)[1]
     block = section.split("```bash\n", 1)[1].split("```", 1)[0]
     script = "\n".join(line for line in block.splitlines() if not line.startswith(INSTALL))
     result = subprocess.run(

@@ -155,9 +155,9 @@ def test_repr_and_metadata(clf: Classifier) -> None:
 
 
 def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    page = (Path(__file__).resolve().parents[1] / "docs" / "python-api.md").read_text()
+    block = page.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "docs/python-api.md", "exec"), {})  # noqa: S102 - our own documentation
     assert capsys.readouterr().out.startswith("1 value nan at index 1")
 
 

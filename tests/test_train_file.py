@@ -380,8 +380,8 @@ def test_the_file_training_benchmark_runs(tmp_path: Path) -> None:
 
 
 def readme_block(marker: str) -> str:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    after = readme.split(f"<!-- example:{marker} -->\n", 1)[1]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "train.md").read_text()
+    after = page.split(f"<!-- example:{marker} -->\n", 1)[1]
     return after.split("\n", 1)[1].split("```", 1)[0]  # the fenced block under the marker
 
 
