@@ -59,8 +59,11 @@ class LinearClassifier(nn.Module):
         self.linear = linear
 
     def forward(self, fahrenheit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logit = self.linear(fahrenheit.unsqueeze(-1)).squeeze(-1)
-        probability = torch.sigmoid(logit)
+        # In the layer's own precision: a float64 model decides in float64, as its author's
+        # module does on the same (float32) temperature. A no-op for float32 weights.
+        x = fahrenheit.to(self.linear.weight.dtype).unsqueeze(-1)
+        logit = self.linear(x).squeeze(-1)
+        probability = torch.sigmoid(logit).to(torch.float32)
         label = (logit > 0).to(torch.int64)
         return probability, label
 
@@ -79,11 +82,11 @@ class AuthorReference(nn.Module):
         self.has_sigmoid = has_sigmoid
 
     def forward(self, fahrenheit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = fahrenheit.unsqueeze(-1)
+        x = fahrenheit.to(self.linear.weight.dtype).unsqueeze(-1)
         out = self.author(x).squeeze(-1)
         probability = out if self.has_sigmoid else torch.sigmoid(out)
         label = (self.linear(x).squeeze(-1) > 0).to(torch.int64)
-        return probability, label
+        return probability.to(torch.float32), label
 
 
 @dataclass
@@ -140,6 +143,17 @@ def linear_from_state_dict(state: Mapping[str, torch.Tensor], source: str) -> Li
         )
     if not (weight.is_floating_point() and bias.is_floating_point()):
         raise ModelError(f"{source}: weight and bias must be floating point")
+    # float32 and float64 models are exported in their own precision (the parity gate runs
+    # the author's module in it). Half precision is refused rather than silently widened:
+    # its arithmetic would differ from the author's near the boundary.
+    dtypes = {weight.dtype, bias.dtype}
+    if not dtypes <= {torch.float32, torch.float64} or len(dtypes) > 1:
+        shown = " and ".join(sorted(str(d).replace("torch.", "") for d in dtypes))
+        raise ModelError(
+            f"{source}: weights are {shown}; export supports float32 or float64 weights "
+            "(one of them for both): convert the model with .float() or .double() first"
+        )
+    dtype = weight.dtype
     w, b = float(weight.item()), float(bias.item())
     if not (math.isfinite(w) and math.isfinite(b)):
         raise ModelError(f"{source}: the weights are not finite (weight {w}, bias {b})")
@@ -155,7 +169,8 @@ def linear_from_state_dict(state: Mapping[str, torch.Tensor], source: str) -> Li
         author = nn.Sequential(linear, nn.Sigmoid())
     else:
         author = linear
-    author.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    author.to(dtype)
+    author.load_state_dict(dict(state))
     author.eval()
     return LinearModel(
         spelling=SPELLINGS[prefix],
