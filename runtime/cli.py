@@ -187,7 +187,9 @@ def _predict(
             source = stack.enter_context(_open_input(input_path))
         out: IO[bytes] = sys.stdout.buffer
         if output_path is not None:
-            from ._atomic import atomic_writer  # imports tempfile: only when --output is used
+            # No tempfile here: _atomic creates its temp file with os.open (mode 0666 less the
+            # umask, as any new file gets), and run_command has imported it for stdout already.
+            from ._atomic import atomic_writer
 
             out = stack.enter_context(atomic_writer(output_path))
         try:
