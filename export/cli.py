@@ -7,7 +7,6 @@ import time
 import click
 
 from fclf_edge.runtime.cliutil import (
-    EXIT_CODES_HELP,
     EntryCommand,
     errors_to_exit_codes,
     progress_bar,
@@ -17,7 +16,7 @@ from fclf_edge.runtime.cliutil import (
 
 
 @click.command(
-    cls=EntryCommand,  # console script: SIGTERM, guarded stdout, flush, fast exit
+    cls=EntryCommand,  # console script: SIGTERM, guarded stdout, flush, fast exit, exit codes
     help="Convert a train-model checkpoint, or the state_dict of a one-input Linear model, to "
     "a self-describing ONNX model with torch.onnx.export.\n\n"
     "Accepted state_dict spellings: linear.weight/linear.bias (a module with self.linear = "
@@ -25,7 +24,7 @@ from fclf_edge.runtime.cliutil import (
     "(1, 1), nn.Sigmoid())); a whole pickled model is refused (exit 3).\n\n"
     "Before writing, PyTorch and onnxruntime are run on over a million inputs; any label "
     "difference, or a probability difference above the ATOL, fails the export with exit code 1 "
-    "and writes nothing.\n\n" + EXIT_CODES_HELP,
+    "and writes nothing.",
 )
 @click.version_option(package_name="fclf-edge")
 @click.argument("checkpoint", type=click.Path(dir_okay=True), default="model.pt", required=False)

@@ -3,25 +3,176 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 
 from .errors import FclfError
+from .messages import exit_codes_help, text
 
-EXIT_CODES_HELP = (
-    "Exit codes: 0 ok; 1 mismatch (verify or export parity gate); 2 usage or invalid input; "
-    "3 model or checkpoint file problem; 4 requested device unavailable; "
-    "5 optional dependency missing; 6 an output could not be written (disk full, read-only, "
-    "no permission, I/O error); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM)."
-)
-# 128 + the signal's number, as a shell reports a process that the signal killed.
+# 128 + the signal's number, as a shell reports a process that the signal killed (the catalogue,
+# messages.json, documents both; a test keeps them equal).
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+
+
+class ExitCodesInHelp(click.Command):
+    """A command whose --help ends its description with the exit codes, from the catalogue.
+
+    Added when the help is shown, not when the command is defined: reading the catalogue at
+    import would cost every `fclf-edge predict` a file read and the json module.
+    """
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help_text(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(exit_codes_help("python"))
+
+
+class CommandWithExitCodes(ExitCodesInHelp):
+    """A subcommand of fclf-edge (see ExitCodesInHelp)."""
+
+
+class GroupWithExitCodes(ExitCodesInHelp, click.Group):
+    """The fclf-edge group: its help and its subcommands' help end with the exit codes."""
+
+    command_class = CommandWithExitCodes
+
+
+class OptionError(click.BadParameter):
+    """A refused option value: one line, `Error: Invalid value for '--x': ...`, exit 2.
+
+    click prints its usage line and a hint before other usage errors; the option and the
+    problem are all a person needs here, on the one line every fault gets.
+    """
+
+    def format_message(self) -> str:
+        hint = self.param.get_error_hint(self.ctx) if self.param is not None else "the value"
+        return text("option.invalid", option=hint, problem=self.message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(text("cli.error", message=self.format_message()), err=True)
+
+
+class _Bounded:
+    """Range description and one-line failures shared by FiniteFloat and BoundedInt."""
+
+    min: Any  # float | int | None, as click's range types hold them
+    max: Any
+    min_open: bool
+    max_open: bool
+
+    def _describe_range(self) -> str:
+        """click's wording (`x>=1`, `0.0<=x<1.0`), in the catalogue's messages and in --help."""
+        low = "<" if self.min_open else "<="
+        high = "<" if self.max_open else "<="
+        if self.min is None and self.max is None:
+            return ""  # no bounds: nothing to add to --help
+        if self.min is None:
+            return f"x{high}{self.max}"
+        if self.max is None:
+            return f"x{'>' if self.min_open else '>='}{self.min}"
+        return f"{self.min}{low}x{high}{self.max}"
+
+    def _check_bounds(
+        self, number: float, param: click.Parameter | None, ctx: click.Context | None
+    ) -> None:
+        below = self.min is not None and (
+            number <= self.min if self.min_open else number < self.min
+        )
+        above = self.max is not None and (
+            number >= self.max if self.max_open else number > self.max
+        )
+        if below or above:
+            message = text("option.out_of_range", value=number, range=self._describe_range())
+            raise OptionError(message, param=param, ctx=ctx)
+
+
+class FiniteFloat(_Bounded, click.FloatRange):
+    """A float option: finite, in [min, max] when given, refused in one line with exit 2.
+
+    Args:
+        min, max, min_open, max_open: bounds, as click.FloatRange takes them.
+        float32: also refuse values that round to infinity as float32 (a model parameter).
+        temperature: the value is a °F input: the runtime's own checks (absolute zero, float32).
+
+    NaN and infinities are refused by every instance: float() reads "nan" and "inf", and a NaN
+    compares false with any bound, so a range alone lets it through.
+    """
+
+    name = "float"
+
+    def __init__(
+        self,
+        min: float | None = None,  # noqa: A002 - click's names
+        max: float | None = None,  # noqa: A002
+        min_open: bool = False,
+        max_open: bool = False,
+        *,
+        float32: bool = False,
+        temperature: bool = False,
+    ) -> None:
+        super().__init__(min, max, min_open, max_open)
+        self.float32 = float32
+        self.temperature = temperature
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                self.fail(text("option.not_float", value=repr(value)), param, ctx)
+        shown = repr(value) if isinstance(value, str) else repr(number)
+        if not math.isfinite(number):
+            self.fail(text("option.not_finite", value=shown), param, ctx)
+        reason = None
+        if self.temperature:
+            from .validate import problem_with
+
+            reason = problem_with(number)
+        elif self.float32:
+            from .floats import FLOAT32_OVERFLOW
+
+            reason = text("reason.overflow") if abs(number) >= FLOAT32_OVERFLOW else None
+        if reason is not None:
+            self.fail(text("option.reason", value=repr(number), reason=reason), param, ctx)
+        self._check_bounds(number, param, ctx)
+        return number
+
+    def fail(
+        self, message: str, param: click.Parameter | None = None, ctx: click.Context | None = None
+    ) -> NoReturn:
+        raise OptionError(message, param=param, ctx=ctx)
+
+
+class BoundedInt(_Bounded, click.IntRange):
+    """An integer option in [min, max] (either may be None), refused in one line with exit 2."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                self.fail(text("option.not_integer", value=repr(value)), param, ctx)
+        self._check_bounds(number, param, ctx)
+        return number
+
+    def fail(
+        self, message: str, param: click.Parameter | None = None, ctx: click.Context | None = None
+    ) -> NoReturn:
+        raise OptionError(message, param=param, ctx=ctx)
 
 
 class Terminated(BaseException):
@@ -55,10 +206,10 @@ def errors_to_exit_codes() -> Iterator[None]:
     except FclfError as exc:
         raise CliError(_one_line(exc), exc.exit_code) from None
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo(text("cli.interrupted"), err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Terminated:
-        click.echo("Terminated.", err=True)
+        click.echo(text("cli.terminated"), err=True)
         sys.exit(EXIT_TERMINATED)
 
 
@@ -88,10 +239,10 @@ def run_command(command: Callable[[], object]) -> NoReturn:
         code = _exit_code(command)
         code = _flush_stdout(code)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo(text("cli.interrupted"), err=True)
         code = EXIT_INTERRUPTED
     except Terminated:
-        click.echo("Terminated.", err=True)
+        click.echo(text("cli.terminated"), err=True)
         code = EXIT_TERMINATED
     with suppress(OSError, ValueError):
         sys.stderr.flush()
@@ -107,7 +258,7 @@ def _exit_code(command: Callable[[], object]) -> int:
         click.echo(exc.code, err=True)
         return 1
     except FclfError as exc:  # raised outside errors_to_exit_codes, e.g. printing --help
-        click.echo(f"Error: {_one_line(exc)}", err=True)
+        click.echo(text("cli.error", message=_one_line(exc)), err=True)
         return exc.exit_code
     return 0
 
@@ -121,7 +272,7 @@ def _flush_stdout(code: int) -> int:
         pass  # the reader went away, or stdout was closed: nothing left to say
     except FclfError as exc:
         if code == 0:
-            click.echo(f"Error: {_one_line(exc)}", err=True)
+            click.echo(text("cli.error", message=_one_line(exc)), err=True)
             code = exc.exit_code
     return code
 
@@ -174,7 +325,7 @@ class _ClosedStream(io.RawIOBase):
         raise OSError(errno.EBADF, "it is closed (the process started without one)")
 
 
-class EntryCommand(click.Command):
+class EntryCommand(ExitCodesInHelp):
     """A click command that, called as a console script calls it, runs through run_command.
 
     Console scripts call the command object (`sys.exit(main())`); CliRunner and tests call

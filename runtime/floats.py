@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 ABSOLUTE_ZERO_F = -459.67
 DOMAIN_LOW = np.float32(ABSOLUTE_ZERO_F)
 DOMAIN_HIGH = np.float32(10_000.0)
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # 3.4028234663852886e38 = 2**128 - 2**104
+# The smallest magnitude that rounds to infinity as float32 (round half to even: halfway between
+# FLOAT32_MAX and 2**128 goes up, FLOAT32_MAX's last bit being odd). Anything smaller rounds to a
+# finite float32, as numpy and Math.fround round it: 3.4028235e38 is FLOAT32_MAX, not overflow.
+FLOAT32_OVERFLOW = 2.0**128 - 2.0**103  # 3.4028235677973366e38, exact in float64
 
 _SIGN = np.int64(0x7FFFFFFF)
 _NEG = 0x80000000

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import InvalidInputError
-from .floats import ABSOLUTE_ZERO_F, DOMAIN_LOW, FLOAT32_MAX
+from .floats import ABSOLUTE_ZERO_F, DOMAIN_LOW, FLOAT32_OVERFLOW
+from .messages import text
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -19,22 +20,27 @@ if TYPE_CHECKING:
 
 
 def problem_with(value: float) -> str | None:
-    """Why one float is not a valid °F input, or None if it is."""
+    """Why one float is not a valid °F input, or None if it is.
+
+    The value is rounded to float32 first, as the model sees it: it overflows only when that
+    rounding gives infinity (|value| >= 2**128 - 2**103), so 3.4028235e38 is float32's largest
+    value, and -459.67 °F is valid because float32(-459.67) is the domain's low end.
+    """
     if math.isnan(value):
-        return "NaN is not a temperature"
+        return text("reason.nan")
     if math.isinf(value):
-        return "infinity is not a temperature"
-    if abs(value) > FLOAT32_MAX:
-        return "overflows float32 (|value| > 3.4e38)"
+        return text("reason.infinity")
+    if abs(value) >= FLOAT32_OVERFLOW:
+        return text("reason.overflow")
     if np.float32(value) < DOMAIN_LOW:
-        return f"is below absolute zero ({ABSOLUTE_ZERO_F} °F)"
+        return text("reason.below_absolute_zero", absolute_zero=ABSOLUTE_ZERO_F)
     return None
 
 
 def invalid_mask(values: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
     """True where a float (any float dtype) is not a valid °F input; `problem_with` says why."""
     with np.errstate(over="ignore", invalid="ignore"):
-        ok: npt.NDArray[np.bool_] = np.isfinite(values) & (np.abs(values) <= FLOAT32_MAX)
+        ok: npt.NDArray[np.bool_] = np.isfinite(values) & (np.abs(values) < FLOAT32_OVERFLOW)
         ok &= values.astype(np.float32) >= DOMAIN_LOW
     return ~ok
 
@@ -56,20 +62,21 @@ def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
         try:
             reason = problem_with(float(values))
         except OverflowError:  # an int beyond any float
-            reason = "overflows float32 (|value| > 3.4e38)"
+            reason = text("reason.overflow")
         if reason is not None:
-            raise InvalidInputError(f"value {values!r} {reason}", index=0, value=values)
+            message = text("api.value", value=repr(values), reason=reason)
+            raise InvalidInputError(message, index=0, value=values)
         return np.array([values], dtype=np.float32), True
     if isinstance(values, (str, bytes)):
         raise InvalidInputError(
-            f"expected numbers, got text {values!r}; parse it first (float(text))", value=values
+            text("api.text", value=repr(values), parse="float(text)"), value=values
         )
     if isinstance(values, (list, tuple)):
         # Check items before numpy coerces a mix like [1.0, "a"] into an array of strings.
         index = _first_non_number(values)
         if index is not None:
             raise InvalidInputError(
-                f"expected real numbers, got {values[index]!r} at index {index}", index=index
+                text("api.not_real_at", value=repr(values[index]), index=index), index=index
             )
     try:
         array = np.asarray(values)
@@ -89,7 +96,7 @@ def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
                 converted.append(float(item))
             except OverflowError:
                 raise InvalidInputError(
-                    f"value at index {i} overflows float32 (|value| > 3.4e38)", index=i
+                    text("api.at", index=i, reason=text("reason.overflow")), index=i
                 ) from None
         array = np.array(converted, dtype=np.float64)
     if array.dtype.kind not in "iuf":
@@ -104,8 +111,11 @@ def as_batch(values: Values) -> tuple[npt.NDArray[np.float32], bool]:
     bad = first_invalid(as_float)
     if bad is not None:
         value = as_float[bad].item()
+        reason = problem_with(value)
         raise InvalidInputError(
-            f"value {value!r} at index {bad} {problem_with(value)}", index=bad, value=value
+            text("api.value_at", value=repr(value), index=bad, reason=reason),
+            index=bad,
+            value=value,
         )
     return np.ascontiguousarray(array, dtype=np.float32), scalar
 

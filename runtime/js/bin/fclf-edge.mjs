@@ -7,8 +7,9 @@ import '../lib/signals.js'; // first: handlers in place before onnxruntime-node 
 import { createReadStream, openSync, readFileSync, statSync } from 'node:fs';
 
 import { Classifier, FclfError, InvalidInputError, MismatchError } from '../index.js';
-import { HELP, UsageError, parseArgs, parseFloatOption, parseIntOption } from '../lib/cli-args.js';
+import { HELP, UsageError, parseArgs } from '../lib/cli-args.js';
 import { EXIT } from '../lib/errors.js';
+import { text } from '../lib/messages.js';
 import { ReaderGone, guard, writeTo } from '../lib/output.js';
 import { READ_BYTES, chunksFromLines } from '../lib/stream.js';
 import { floatRepr, formatG, thousands, thousandsFixed } from '../lib/pyformat.js';
@@ -21,7 +22,7 @@ function openInput(path) {
   try {
     stats = statSync(path);
   } catch {
-    throw new InvalidInputError(`input file not found: ${path}`);
+    throw new InvalidInputError(text('input.not_found', { path }));
   }
   if (stats.isDirectory())
     throw new InvalidInputError(`input path is a directory, not a file: ${path}`);
@@ -31,7 +32,7 @@ function openInput(path) {
     return createReadStream(null, { fd: openSync(path, 'r'), highWaterMark: READ_BYTES });
   } catch (error) {
     const reason = error.code === 'EACCES' ? 'Permission denied' : error.message;
-    throw new InvalidInputError(`cannot read input file ${path}: ${reason}`);
+    throw new InvalidInputError(text('input.unreadable', { path, reason }));
   }
 }
 
@@ -68,14 +69,12 @@ async function predict({ options, values }) {
   const { chunkFromArgs } = await import('../lib/inputs.js');
   const decimalComma = Boolean(options.decimalComma);
   let input = options.input ?? null;
-  if (input !== null && values.length)
-    throw new InvalidInputError('give values as arguments or with --input, not both');
+  if (input !== null && values.length) throw new InvalidInputError(text('cli.values_and_input'));
   if (values.length === 1 && values[0] === '-') {
     input = '-';
     values = [];
   }
-  if (input === null && !values.length)
-    throw new InvalidInputError("no values: pass VALUE arguments, --input FILE, or '-'");
+  if (input === null && !values.length) throw new InvalidInputError(text('cli.no_values'));
   const onInvalid = options.onInvalid ?? 'error';
   if (onInvalid !== 'error' && onInvalid !== 'skip') {
     throw new UsageError(
@@ -98,13 +97,16 @@ async function predict({ options, values }) {
       const positions = chunk.invalidPositions();
       if (onInvalid === 'error') {
         const line = chunk.firstLine + positions[0];
-        const hint = input !== null ? ' (use --on-invalid skip to skip bad lines)' : '';
-        throw new InvalidInputError(`${where} ${line}: ${chunk.invalid.get(positions[0])}${hint}`, {
+        const reason = chunk.invalid.get(positions[0]);
+        const message = text('cli.invalid_row', { where, line, reason });
+        throw new InvalidInputError(input !== null ? text('cli.skip_hint', { message }) : message, {
           line,
         });
       }
       for (const i of positions) {
-        process.stderr.write(`skipped ${where} ${chunk.firstLine + i}: ${chunk.invalid.get(i)}\n`);
+        const line = chunk.firstLine + i;
+        const reason = chunk.invalid.get(i);
+        process.stderr.write(`${text('cli.skipped_row', { where, line, reason })}\n`);
       }
       skipped += positions.length;
       batch = batch.filter((_, i) => !chunk.invalid.has(i));
@@ -120,11 +122,9 @@ async function predict({ options, values }) {
     rows += chunk.length;
   }
   if (rows === 0) {
-    throw new InvalidInputError(
-      `input ${input === '-' ? 'stdin' : input} is empty: no values to classify`,
-    );
+    throw new InvalidInputError(text('input.empty', { name: input === '-' ? 'stdin' : input }));
   }
-  if (skipped) process.stderr.write(`${skipped} of ${rows} ${where}s skipped\n`);
+  if (skipped) process.stderr.write(`${text('cli.skipped_summary', { skipped, rows, where })}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,31 +165,27 @@ async function verifyCommand({ options, values }) {
   const { problemWith } = await import('../lib/validate.js');
   const { countFloats, DOMAIN_HIGH, DOMAIN_LOW } = await import('../lib/floats.js');
   const { verify } = await import('../lib/verify.js');
-  const samples =
-    options.samples === undefined ? 1_000_000 : parseIntOption('--samples', options.samples);
-  if (samples < 1) {
-    throw new UsageError(
-      `Invalid value for '--samples' / '-n': ${samples} is not in the range x>=1.`,
-    );
-  }
-  const seed = options.seed === undefined ? 0 : parseIntOption('--seed', options.seed);
-  const ruleThreshold =
-    options.ruleThreshold === undefined
-      ? null
-      : parseFloatOption('--rule-threshold', options.ruleThreshold);
-  const [low, high] = options.range
-    ? options.range.map((text) => parseFloatOption('--range', text))
-    : [DOMAIN_LOW, DOMAIN_HIGH];
+  // Numeric options arrive read and checked (finite, in range) by parseArgs, as click does.
+  const samples = options.samples ?? 1_000_000;
+  const seed = options.seed ?? 0;
+  const ruleThreshold = options.ruleThreshold ?? null;
+  const [low, high] = options.range ?? [DOMAIN_LOW, DOMAIN_HIGH];
   for (const [name, value] of [
     ['LO', low],
     ['HI', high],
   ]) {
     const reason = problemWith(value);
-    if (reason !== null)
-      throw new InvalidInputError(`--range ${name} ${floatRepr(value)} ${reason}`);
+    if (reason !== null) {
+      throw new InvalidInputError(
+        text('verify.range_value', { name, value: floatRepr(value), reason }),
+      );
+    }
   }
-  if (!(low <= high))
-    throw new InvalidInputError(`--range: LO ${floatRepr(low)} is above HI ${floatRepr(high)}`);
+  if (!(low <= high)) {
+    throw new InvalidInputError(
+      text('verify.range_order', { low: floatRepr(low), high: floatRepr(high) }),
+    );
+  }
   const classifier = await Classifier.load(options.model);
   const exhaustive = Boolean(options.exhaustive);
   const progress =
@@ -230,8 +226,11 @@ async function verifyCommand({ options, values }) {
   await writeTo(process.stdout, `${lines.join('\n')}\n`);
   if (report.mismatches || report.probabilityViolations) {
     throw new MismatchError(
-      `${thousands(report.mismatches)} of ${thousands(report.checked)} labels differ from the rule, ` +
-        `${thousands(report.probabilityViolations)} probability violations`,
+      text('verify.mismatch', {
+        mismatches: thousands(report.mismatches),
+        checked: thousands(report.checked),
+        violations: thousands(report.probabilityViolations),
+      }),
     );
   }
 }
@@ -267,7 +266,9 @@ function fail(error) {
     String(error?.message ?? error)
       .split('\n')
       .join(' ') || error?.name;
-  process.stderr.write(`Error: ${known ? message : `unexpected: ${message}`}\n`);
+  process.stderr.write(
+    `${text('cli.error', { message: known ? message : `unexpected: ${message}` })}\n`,
+  );
   return known ? error.exitCode : EXIT.mismatch;
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 
 import { ModelError } from './errors.js';
+import { text } from './messages.js';
 import { isOrtFormat, readMetadata } from './model-file.js';
 import { dictRepr, shapeRepr } from './pyformat.js';
 import { asBatch } from './validate.js';
@@ -52,9 +53,7 @@ export function onnxType(meta) {
   return `tensor(${ONNX_TYPE[meta.type] ?? meta.type})`;
 }
 
-const EXPECTED =
-  "an fclf-edge model has input 'fahrenheit' (float32 [batch]) and outputs " +
-  "'probability' (float32) and 'label' (int64)";
+const EXPECTED = text('model.expected');
 
 /** The path as Python's pathlib prints it: no doubled slashes, no '.' parts, no trailing slash. */
 function cleanPath(path) {
@@ -69,42 +68,38 @@ function readModel(path) {
   try {
     stats = statSync(path);
   } catch {
-    throw new ModelError(`model file not found: ${path}`);
+    throw new ModelError(text('model.not_found', { path }));
   }
-  if (stats.isDirectory())
-    throw new ModelError(`model path is a directory, not an .onnx file: ${path}`);
+  if (stats.isDirectory()) throw new ModelError(text('model.directory', { path }));
   let bytes;
   try {
     bytes = readFileSync(path);
   } catch (error) {
     const reason = error.code === 'EACCES' ? 'permission denied' : error.message;
-    throw new ModelError(`cannot read model file ${path}: ${reason}`);
+    throw new ModelError(text('model.unreadable', { path, reason }));
   }
-  if (bytes.length === 0)
-    throw new ModelError(`model file is empty: ${path}; re-export it with export-onnx`);
+  if (bytes.length === 0) throw new ModelError(text('model.empty', { path }));
   return bytes;
 }
 
 function loadFailure(path, error) {
-  const text = String(error?.message ?? error)
+  const message = String(error?.message ?? error)
     .split(/\s+/)
     .join(' ')
     .trim();
   // onnxruntime prefixes "[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : ..."; keep the message.
-  let tail = text.includes(' : ') ? text.split(' : ').at(-1) : text;
+  let tail = message.includes(' : ') ? message.split(' : ').at(-1) : message;
   if (tail.length > 160) tail = `${tail.slice(0, 157)}...`;
-  const lowered = text.toLowerCase();
+  const lowered = message.toLowerCase();
   if (
     lowered.includes('opset') ||
     lowered.includes('ir version') ||
     lowered.includes('ir_version')
   ) {
-    return (
-      `${path} needs a newer onnxruntime than the installed ${ort.env.versions.common} ` +
-      `(${tail}); upgrade onnxruntime-node, or re-export with the default opset`
-    );
+    const version = ort.env.versions.common;
+    return text('model.newer_opset', { path, version, detail: tail, package: 'onnxruntime-node' });
   }
-  return `${path} is not a valid ONNX model (${tail}); re-create it with export-onnx`;
+  return text('model.invalid', { path, detail: tail });
 }
 
 /**
@@ -164,14 +159,18 @@ export class Classifier {
       outputs[PROBABILITY_OUTPUT] === 'tensor(float)' && outputs[LABEL_OUTPUT] === 'tensor(int64)';
     if (!inputOk || !outputsOk) {
       throw new ModelError(
-        `${this.path} is not an fclf-edge model: inputs ${dictRepr(inputs)}, outputs ` +
-          `${dictRepr(outputs)}; ${EXPECTED}; use a model written by export-onnx`,
+        text('model.not_fclf', {
+          path: this.path,
+          inputs: dictRepr(inputs),
+          outputs: dictRepr(outputs),
+          expected: EXPECTED,
+        }),
       );
     }
     const shape = this.#session.inputMetadata[0].shape;
     if (shape.length !== 1) {
       throw new ModelError(
-        `${this.path}: input shape ${shapeRepr(shape)}, expected [batch]; ${EXPECTED}`,
+        text('model.input_shape', { path: this.path, shape: shapeRepr(shape), expected: EXPECTED }),
       );
     }
   }

@@ -1,14 +1,15 @@
 // One small error hierarchy, the same as the Python package's (runtime/errors.py): each class
 // carries the exit code the command-line tool maps it to.
 
-/** Exit codes, as documented in README.md and shared with the Python CLI. */
-export const EXIT = Object.freeze({
-  ok: 0,
-  mismatch: 1, // verify found a wrong label or probability
-  usage: 2, // bad option or invalid input value
-  model: 3, // model file missing, unreadable, corrupt or not an fclf-edge model
-  write: 6, // an output could not be written: disk full, read-only, I/O error
-});
+import { exitCodes, text } from './messages.js';
+
+/**
+ * Exit codes by name, from the catalogue shared with the Python CLI (runtime/messages.json):
+ * ok 0, mismatch 1, usage 2, model 3, write 6, interrupted 130, terminated 143.
+ */
+export const EXIT = Object.freeze(
+  Object.fromEntries(exitCodes('node').map(({ code, name }) => [name, code])),
+);
 
 /** Base of every error the package raises on purpose. */
 export class FclfError extends Error {
@@ -48,7 +49,7 @@ export class MismatchError extends FclfError {
 /** An output (a file or standard output) could not be written. */
 export class WriteError extends FclfError {
   constructor(path, reason) {
-    super(`cannot write ${path}: ${reason}`);
+    super(text('cli.write_failed', { path, reason }));
     this.path = path;
     this.reason = reason;
   }

@@ -6,7 +6,10 @@ export const ABSOLUTE_ZERO_F = -459.67;
 // absolute zero (-459.670013...), and 10,000 °F is the top of the verified range.
 export const DOMAIN_LOW = Math.fround(ABSOLUTE_ZERO_F);
 export const DOMAIN_HIGH = Math.fround(10_000);
-export const FLOAT32_MAX = 3.4028234663852886e38;
+export const FLOAT32_MAX = 3.4028234663852886e38; // 2**128 - 2**104
+// The smallest magnitude that rounds to infinity as float32 (Math.fround rounds half to even, and
+// FLOAT32_MAX's last bit is odd), as in runtime/floats.py: 3.4028235e38 is FLOAT32_MAX, valid.
+export const FLOAT32_OVERFLOW = 2 ** 128 - 2 ** 103;
 
 const NEG = 0x80000000;
 const scratch = new Float32Array(1);

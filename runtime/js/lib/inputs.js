@@ -2,9 +2,9 @@
 // (runtime/inputs.py): the same accepted syntax, the same messages, the same chunks.
 // Pure JavaScript: the page parses what a person types with it.
 
-import { DOMAIN_LOW, FLOAT32_MAX } from './floats.js';
+import { text } from './messages.js';
 import { strRepr } from './pyformat.js';
-import { problemWith } from './validate.js';
+import { isValid, problemWith } from './validate.js';
 
 /** Optional sign, decimal digits with an optional point, optional exponent; spaces/tabs around. */
 export const NUMBER_SYNTAX = /^[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\r?$/;
@@ -77,17 +77,17 @@ export function isUtf8(token) {
   }
 }
 
-/** Why a token outside the accepted syntax was refused (the Python runtime's words). */
+/** Why a token outside the accepted syntax was refused (the catalogue's words). */
 function reason(token, shown, { empty, decimalComma, bytes }) {
   if (token.replace(/^[ \t\r]+|[ \t\r]+$/g, '') === '') return empty;
-  if (bytes && !isUtf8(token)) return 'not valid UTF-8 text';
+  if (bytes && !isUtf8(token)) return text('reason.not_utf8');
   if (decimalComma && parseNumber(token) !== null) {
-    return `${shown} has a decimal point; the decimal mark is set to a comma`;
+    return text('reason.decimal_point_refused', { value: shown });
   }
   if (!decimalComma && parseNumber(token, true) !== null) {
-    return `${shown} is not a number (a decimal comma? see --decimal-comma)`;
+    return text('reason.decimal_comma_hint', { value: shown });
   }
-  return `${shown} is not a number`;
+  return text('reason.not_a_number', { value: shown });
 }
 
 /**
@@ -100,7 +100,7 @@ function reason(token, shown, { empty, decimalComma, bytes }) {
 export function parseTokens(
   tokens,
   firstLine,
-  { known = null, empty = 'empty line', decimalComma = false, bytes = false } = {},
+  { known = null, empty = text('reason.empty_line'), decimalComma = false, bytes = false } = {},
 ) {
   const shown = (token) => describeToken(bytes ? utf8Text(token) : token);
   const invalid = new Map();
@@ -125,8 +125,8 @@ export function parseTokens(
   }
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (!(Math.fround(value) >= DOMAIN_LOW && Math.abs(value) <= FLOAT32_MAX) && !invalid.has(i)) {
-      invalid.set(i, `${shown(tokens[i])} ${problemWith(value)}`);
+    if (!isValid(value) && !invalid.has(i)) {
+      invalid.set(i, text('reason.shown', { value: shown(tokens[i]), reason: problemWith(value) }));
     }
   }
   return new Chunk(firstLine, values, invalid);
@@ -139,5 +139,5 @@ export function utf8Text(token) {
 
 /** Command-line or typed values, numbered from 1 ('argument N'). */
 export function chunkFromArgs(values, { decimalComma = false } = {}) {
-  return parseTokens(values.map(String), 1, { empty: 'empty value', decimalComma });
+  return parseTokens(values.map(String), 1, { empty: text('reason.empty_value'), decimalComma });
 }

@@ -2,6 +2,9 @@
 // onnxruntime-node loads: SIGINT exits 130 with "Interrupted.", SIGTERM 143 with "Terminated.",
 // one line on stderr and no stack trace, as the Python CLI does.
 
+import { EXIT } from './errors.js';
+import { text } from './messages.js';
+
 function onSignal(message, code) {
   return () => {
     process.stderr.write(`${message}\n`);
@@ -9,5 +12,5 @@ function onSignal(message, code) {
   };
 }
 
-process.on('SIGINT', onSignal('Interrupted.', 130));
-process.on('SIGTERM', onSignal('Terminated.', 143));
+process.on('SIGINT', onSignal(text('cli.interrupted'), EXIT.interrupted));
+process.on('SIGTERM', onSignal(text('cli.terminated'), EXIT.terminated));

@@ -4,7 +4,8 @@
 
 import { InvalidInputError } from './errors.js';
 import { CHUNK_LINES, describeToken, parseTokens, utf8Text } from './inputs.js';
-import { strRepr } from './pyformat.js';
+import { text } from './messages.js';
+import { strRepr, thousands } from './pyformat.js';
 
 // Blocks are taken as the input delivers them (so `printf '33\n' | fclf-edge predict -` is
 // answered at once), cut to at most BLOCK_BYTES; the CLI reads files READ_BYTES at a time.
@@ -12,7 +13,7 @@ export const BLOCK_BYTES = 1 << 21;
 export const READ_BYTES = 1 << 16;
 /** The longest line kept: a longer one is reported and its bytes skipped as they stream past. */
 export const MAX_RECORD_BYTES = 1 << 16;
-const TOO_LONG = 'longer than 65,536 bytes (the limit for one record)';
+const TOO_LONG = text('reason.record_too_long', { limit: thousands(MAX_RECORD_BYTES) });
 const UTF8_BOM = '\xef\xbb\xbf';
 
 /** The input's pieces, none longer than `size` bytes. */
@@ -102,11 +103,10 @@ export async function* chunksFromLines(
       const problems = new Map();
       const lines = split(data, problems);
       yield* emit(lines, problems);
-      throw new InvalidInputError(
-        `line ${line + lines.length}: input is binary, not text (NUL byte); expected text, ` +
-          'one number per line',
-        { line: line + lines.length },
-      );
+      const expected = text('input.binary_expected_node');
+      throw new InvalidInputError(text('input.binary', { line: line + lines.length, expected }), {
+        line: line + lines.length,
+      });
     }
     const end = data.lastIndexOf('\n') + 1;
     const problems = new Map();

@@ -2,17 +2,28 @@
 // rules as the Python runtime (runtime/validate.py). Pure JavaScript: the page uses it too.
 
 import { InvalidInputError } from './errors.js';
-import { ABSOLUTE_ZERO_F, DOMAIN_LOW, FLOAT32_MAX } from './floats.js';
+import { ABSOLUTE_ZERO_F, DOMAIN_LOW, FLOAT32_OVERFLOW } from './floats.js';
+import { text } from './messages.js';
 import { floatRepr, strRepr } from './pyformat.js';
 
-/** Why one number is not a valid °F input, or null if it is. */
+/**
+ * Why one number is not a valid °F input, or null if it is. The value is rounded to float32
+ * first, as the model sees it: it overflows only when Math.fround gives ±Infinity, so
+ * 3.4028235e38 is float32's largest value, and float32(-459.67) is the domain's low end.
+ */
 export function problemWith(value) {
-  if (Number.isNaN(value)) return 'NaN is not a temperature';
-  if (!Number.isFinite(value)) return 'infinity is not a temperature';
-  if (Math.abs(value) > FLOAT32_MAX) return 'overflows float32 (|value| > 3.4e38)';
-  // Compared as float32, as the model sees it: float32(-459.67) itself is valid.
-  if (Math.fround(value) < DOMAIN_LOW) return `is below absolute zero (${ABSOLUTE_ZERO_F} °F)`;
+  if (Number.isNaN(value)) return text('reason.nan');
+  if (!Number.isFinite(value)) return text('reason.infinity');
+  if (Math.abs(value) >= FLOAT32_OVERFLOW) return text('reason.overflow');
+  if (Math.fround(value) < DOMAIN_LOW) {
+    return text('reason.below_absolute_zero', { absolute_zero: ABSOLUTE_ZERO_F });
+  }
   return null;
+}
+
+/** Whether a number is a valid °F input: the fast test, true for almost every value. */
+export function isValid(value) {
+  return Math.fround(value) >= DOMAIN_LOW && Math.abs(value) < FLOAT32_OVERFLOW;
 }
 
 function describe(item) {
@@ -28,7 +39,7 @@ function elementNumber(item, index) {
   if (Array.isArray(item) && item.length === 1) item = item[0];
   if (typeof item === 'number') return item;
   if (typeof item === 'bigint') return Number(item); // beyond float32 it is rejected below
-  throw new InvalidInputError(`expected real numbers, got ${describe(item)} at index ${index}`, {
+  throw new InvalidInputError(text('api.not_real_at', { value: describe(item), index }), {
     index,
     value: item,
   });
@@ -43,7 +54,7 @@ export function asBatch(values) {
     const value = Number(values);
     const reason = problemWith(value);
     if (reason !== null) {
-      throw new InvalidInputError(`value ${floatRepr(value)} ${reason}`, {
+      throw new InvalidInputError(text('api.value', { value: floatRepr(value), reason }), {
         index: 0,
         value: values,
       });
@@ -52,7 +63,7 @@ export function asBatch(values) {
   }
   if (typeof values === 'string') {
     throw new InvalidInputError(
-      `expected numbers, got text ${strRepr(values)}; parse it first (Number(text))`,
+      text('api.text', { value: strRepr(values), parse: 'Number(text)' }),
       { value: values },
     );
   }
@@ -75,13 +86,13 @@ function checked(numbers) {
   for (let i = 0; i < numbers.length; i++) {
     const value = numbers[i];
     // Fast test first: almost every value is a finite number inside the domain.
-    if (!(Math.fround(value) >= DOMAIN_LOW && Math.abs(value) <= FLOAT32_MAX)) {
+    if (!isValid(value)) {
       const reason = problemWith(value);
       if (reason !== null) {
-        throw new InvalidInputError(`value ${floatRepr(value)} at index ${i} ${reason}`, {
-          index: i,
-          value,
-        });
+        throw new InvalidInputError(
+          text('api.value_at', { value: floatRepr(value), index: i, reason }),
+          { index: i, value },
+        );
       }
     }
   }

@@ -17,8 +17,10 @@ const TABLE = [
     ['predict', '33', '1e39'],
     2,
     '',
-    "Error: argument 2: '1e39' overflows float32 (|value| > 3.4e38)\n",
+    "Error: argument 2: '1e39' overflows float32 (rounds to infinity; the largest float32 is 3.4028235e38)\n",
   ],
+  // float32's largest value as float32 printers write it: valid, not an overflow.
+  [['predict', '3.40282347e+38', '3.4028235e38', '32.000001'], 0, '1\n1\n0\n', ''],
   [['predict', '-460'], 2, '', "Error: argument 1: '-460' is below absolute zero (-459.67 °F)\n"],
   [['predict', ''], 2, '', 'Error: argument 1: empty value\n'],
   [
@@ -64,7 +66,13 @@ const TABLE = [
     ['verify', '--samples', '0'],
     2,
     '',
-    "Error: Invalid value for '--samples' / '-n': 0 is not in the range x>=1.\n",
+    "Error: Invalid value for '--samples' / '-n': 0 is not in the range 1<=x<=4294967296.\n",
+  ],
+  [
+    ['verify', '--samples', '1000', '--rule-threshold', 'nan'],
+    2,
+    '',
+    "Error: Invalid value for '--rule-threshold': 'nan' is not a finite number.\n",
   ],
   [['verify', '--bogus'], 2, '', 'Error: No such option: --bogus\n'],
   [['frobnicate'], 2, '', "Error: No such command 'frobnicate'.\n"],
