@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 UNIT_TIER_SECONDS = 60  # the unit tier's promise (docs/development.md)
@@ -30,6 +33,42 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
     assert "WARNING" not in output, output
     for page in ("index.html", "train/index.html", "predict/index.html", "benchmarks/index.html"):
         assert (tmp_path / "site" / page).is_file(), page
+
+
+def _command(name: str) -> click.Command:
+    from fclf_edge.export.cli import main as export_main
+    from fclf_edge.runtime.cli import main as edge
+    from fclf_edge.train.cli import main as train_main
+
+    if name.startswith("fclf-edge "):
+        assert isinstance(edge, click.Group)
+        return edge.commands[name.split()[1]]
+    return {"train-model": train_main, "export-onnx": export_main}[name]
+
+
+# Each command's reference page. `fclf-edge serve` is documented on its own page (serve.md).
+REFERENCE = [
+    ("train-model", "train.md"),
+    ("export-onnx", "export.md"),
+    ("fclf-edge predict", "predict.md"),
+    ("fclf-edge info", "predict.md"),
+    ("fclf-edge verify", "predict.md"),
+]
+
+
+@pytest.mark.parametrize(("command", "page"), REFERENCE)
+def test_every_option_is_on_its_page(command: str, page: str) -> None:
+    """A new option in `--help` and not on the command's page fails here, so the two agree."""
+    text = (ROOT / "docs" / page).read_text()
+    options = [
+        option
+        for param in _command(command).params
+        for option in (*param.opts, *param.secondary_opts)
+        if option.startswith("--") and option not in ("--help", "--version")
+    ]
+    assert options
+    missing = [o for o in options if not re.search(re.escape(o) + r"(?![\w-])", text)]
+    assert not missing, f"docs/{page} does not mention {missing} of {command}"
 
 
 def _fenced_after(text: str, marker: str) -> str:
