@@ -424,13 +424,14 @@ def serve(
     with errors_to_exit_codes():
         # The server's libraries load here only: `fclf-edge predict` never imports them.
         require("uvicorn", "httptools", "orjson", extra="serve", command="fclf-edge serve")
-        from .serve import command as s
+        from .serve import Limits, Network, ServeOptions
+        from .serve import serve as serve_forever
 
-        options = s.ServeOptions(
+        options = ServeOptions(
             model=model,
             name=name,
             threads=threads,
-            network=s.Network(
+            network=Network(
                 host=host,
                 port=port,
                 max_connections=max_connections,
@@ -438,7 +439,7 @@ def serve(
                 timeout_request=timeout_request,
                 graceful_timeout=graceful_timeout,
             ),
-            limits=s.Limits(
+            limits=Limits(
                 max_body_bytes=max_body_size,
                 max_concurrency=max_concurrency,
                 threads=threads,
@@ -447,7 +448,7 @@ def serve(
             log_level=log_level,
             access_log=access_log,
         )
-        code = s.serve(options)
+        code = serve_forever(options)
     sys.exit(code)
 
 

@@ -185,3 +185,18 @@ def test_torch_free_venv(tmp_path: Path) -> None:
     no_torch = run("train-model", "--out", str(tmp_path / "m.pt"))
     assert no_torch.returncode == 5, no_torch.stderr
     assert "pip install 'fclf-edge[train]'" in no_torch.stderr
+
+
+SERVER_LIBRARIES = {"uvicorn", "httptools", "uvloop", "orjson", "h11", "anyio", "starlette"}
+
+
+def test_predict_imports_no_server_library() -> None:
+    """`fclf-edge serve` is a command of the same CLI; `predict` never loads the server's stack."""
+    import importlib.util
+
+    assert importlib.util.find_spec("uvicorn") is not None, "the serve extra is not installed"
+    output, modules = imports_of("predict", "33")
+    assert output == "1"
+    top = {m.split(".")[0] for m in modules}
+    assert not top & SERVER_LIBRARIES, sorted(top & SERVER_LIBRARIES)
+    assert not any(m.startswith("fclf_edge.runtime.serve") for m in modules)
