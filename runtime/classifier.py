@@ -46,6 +46,11 @@ class Classifier:
             small devices for no gain with a 5-op graph.
 
     One onnxruntime session per Classifier; `predict*` are safe to call from many threads.
+
+    Inputs are rounded to float32 first (the model's input type): 32.000001 becomes 32.0 and
+    gets label 0, although the formula on the exact decimal says 1. Only decimals in
+    (32, 32 + 2**-19] = (32, 32.0000019073486328125] round to 32.0; every float32 itself is
+    labelled exactly as the formula labels it.
     """
 
     def __init__(

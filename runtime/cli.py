@@ -49,7 +49,10 @@ def _load(model: str | None) -> Classifier:
     "Values come from arguments, or from --input FILE / '-' (stdin): one per line, a CSV "
     "column or a JSON Lines field with --column. gzip, bz2 and xz input, a UTF-8 BOM and "
     "UTF-16 are detected. Blank values, words, NaN, infinities, values below absolute zero "
-    "(-459.67 °F), values beyond float32 and records over 64 KiB are invalid.",
+    "(-459.67 °F), values beyond float32 and records over 64 KiB are invalid.\n\n"
+    "Each value is rounded to float32 first, as the model sees it: 32.000001 is the float32 "
+    "32.0 and gets 0, although the formula on the exact decimal says 1. This affects only "
+    "decimals in (32, 32.0000019073486328125], which round to 32.0.",
 )
 @click.argument("values", nargs=-1)
 @click.option(
