@@ -3,6 +3,7 @@ runs without torch."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -69,6 +70,14 @@ def test_every_option_is_on_its_page(command: str, page: str) -> None:
     assert options
     missing = [o for o in options if not re.search(re.escape(o) + r"(?![\w-])", text)]
     assert not missing, f"docs/{page} does not mention {missing} of {command}"
+
+
+def test_exit_code_table_is_the_catalogue() -> None:
+    """docs/predict.md lists every exit code with its meaning from runtime/messages.json."""
+    catalogue = json.loads((ROOT / "runtime" / "messages.json").read_text())["exit_codes"]
+    page = (ROOT / "docs" / "predict.md").read_text()
+    table = page.split("| code | meaning |\n| ---: | --- |\n", 1)[1].split("\n\n", 1)[0]
+    assert table.splitlines() == [f"| {e['code']} | {e['meaning']} |" for e in catalogue]
 
 
 def _fenced_after(text: str, marker: str) -> str:
