@@ -222,6 +222,8 @@ class Classifier:
 
 
 def _read_model(path: Path) -> bytes:
+    if "\0" in str(path):  # no file system allows it; os calls would raise ValueError
+        raise ModelError(f"model path {str(path)!r} contains a NUL byte")
     if not path.exists():
         raise ModelError(f"model file not found: {path}")
     if path.is_dir():

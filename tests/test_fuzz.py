@@ -38,7 +38,8 @@ PIECES = [
     "33", "-40.5", "1e3", "3.40282347e+38", "-459.67", "-459.68", "nan", "inf", "1,234", "32,5",
     "9" * 400, "0x20", "1_000", "", " ", "\t", ",", ";", "|", '"', '""', "\r", "\n", "\r\n",
     "{", "}", "[", "]", ":", '"t"', '{"t": 33}', '{"t": "31"}', '{"t": null}', "sep=;",
-    '{"t": ' + "9" * 5000 + "}", "t,x", "temp", "\ufeff", "\x00", "\xb0", "é", "\ud800", "🌡", "\\", "'", "#", "-", "+", ".",
+    '{"t": ' + "9" * 5000 + "}", "t,x", "temp", "\ufeff", "\x00", "\xb0", "é", "\ud800",
+    "🌡", "\\", "'", "#", "-", "+", ".",
 ]  # fmt: skip
 OPTIONS = [
     {},
@@ -238,3 +239,56 @@ def test_mutated_models_through_the_cli(tmp_path: Path) -> None:
                 args[0] == "verify" and result.returncode == 1
             ), (i, args, result.returncode, err)
             assert "Traceback" not in err and "\x1b[" not in err, (i, args, err)
+
+
+# Option values -------------------------------------------------------------------------------
+
+NASTY = ["", " ", "nan", "-nan", "inf", "-inf", "1e400", "-1", "0", "1", "2", "-459.68", "32",
+         "10001", "abc", "\udcff", "é", "1e-400", "99999999999999999999", "0x10", "1_0",
+         ";", ",", "tab", "ab", '"', "/", "/nonexistent/x", "-", "--", "utf-16",
+         "klingon"]  # fmt: skip
+COMMAND_OPTIONS = {
+    "predict": ["--column", "--input-format", "--delimiter", "--encoding", "--format",
+                "--on-invalid", "--output", "--model", "--input"],
+    "verify": ["--samples", "--range", "--seed", "--rule-threshold", "--model"],
+    "info": ["--model"],
+}  # fmt: skip
+
+
+@st.composite
+def command_lines(draw: st.DrawFn) -> list[str]:
+    command = draw(st.sampled_from(sorted(COMMAND_OPTIONS)))
+    args = [command]
+    for option in draw(
+        st.lists(st.sampled_from(COMMAND_OPTIONS[command]), max_size=3, unique=True)
+    ):
+        args.append(option)
+        args.append(draw(st.sampled_from(NASTY)))
+        if option == "--range":
+            args.append(draw(st.sampled_from(NASTY)))
+    if command == "predict":
+        args += draw(st.lists(st.sampled_from(NASTY), max_size=2)) or ["33"]
+    elif command == "verify" and "--samples" not in args:
+        args += ["--samples", "1000"]
+    return args
+
+
+@settings(BUDGET, max_examples=150)
+@given(args=command_lines())
+def test_no_option_value_makes_a_traceback(args: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from fclf_edge.runtime.cli import main
+
+    result = CliRunner().invoke(main, args, input=b"33\n")
+    assert result.exception is None or isinstance(result.exception, SystemExit), (args, result)
+    allowed = {0, EXIT_USAGE, EXIT_MODEL, 6}
+    if args[0] == "verify" and "--rule-threshold" in args:
+        threshold = args[args.index("--rule-threshold") + 1]
+        if threshold.lstrip("-").replace(".", "", 1).isdigit():  # a real rule other than 32
+            allowed.add(1)  # a mismatch is the right answer
+    assert result.exit_code in allowed, (args, result.output)
+    if result.exit_code:
+        # One line says what is wrong (click prefixes a usage error with the usage text).
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1, (args, result.stderr)
