@@ -292,3 +292,37 @@ def test_no_option_value_makes_a_traceback(args: list[str]) -> None:
         # One line says what is wrong (click prefixes a usage error with the usage text).
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
         assert len(errors) == 1, (args, result.stderr)
+
+
+TRAIN_OPTIONS = ["--device", "--data", "--samples", "--low", "--high", "--objective", "--l2",
+                 "--max-steps", "--seed", "--rule-threshold", "--holdout", "--encoding",
+                 "--delimiter", "--input-column"]  # fmt: skip
+
+
+@st.composite
+def train_lines(draw: st.DrawFn) -> list[str]:
+    args: list[str] = []
+    for option in draw(
+        st.lists(st.sampled_from(TRAIN_OPTIONS), min_size=1, max_size=2, unique=True)
+    ):
+        args += [option, draw(st.sampled_from(NASTY))]
+    return args
+
+
+@settings(BUDGET, max_examples=60)
+@given(args=train_lines())
+def test_no_train_model_option_value_makes_a_traceback(
+    tmp_path_factory: Any, args: list[str]
+) -> None:
+    from click.testing import CliRunner
+
+    from fclf_edge.train.cli import main
+
+    out = tmp_path_factory.mktemp("train") / "m.pt"
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "--quiet"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (args, result)
+    assert result.exit_code in (0, EXIT_USAGE, 4, 6), (args, result.output)
+    if result.exit_code:
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1, (args, result.stderr)
+        assert not out.exists()
