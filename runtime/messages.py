@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # types only: building a 50-name Literal at import costs a co
         "reason.not_a_number",
         "reason.decimal_comma_hint",
         "reason.decimal_point_refused",
+        "reason.grouped_ambiguous",
+        "reason.grouped",
         "reason.empty_line",
         "reason.empty_value",
         "reason.not_utf8",

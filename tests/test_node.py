@@ -146,6 +146,18 @@ SAME_OUTPUT = [
     ["verify", "--range", "-500", "1"],
     ["verify", "--range", "nan", "1"],
     ["verify", "--samples", "0"],
+    # float32's edges: its largest value as printers write it, then just beyond
+    ["predict", "3.40282347e+38", "3.4028235e38", "32.000001", "1e-45", "-0"],
+    ["predict", "3.4028236e38"],
+    ["predict", "--", "-3.4028235e38"],
+    # numeric options: NaN, infinities and values outside their domain (tests/test_options.py
+    # has the whole table)
+    ["verify", "--samples", "1000", "--rule-threshold", "nan"],
+    ["verify", "--rule-threshold", "-inf"],
+    ["verify", "--rule-threshold", "1e39"],
+    ["verify", "--seed", "-1"],
+    ["verify", "--samples", "1e3"],
+    ["verify", "--range", "30", "inf"],
 ]
 
 
@@ -227,8 +239,10 @@ def test_packed_package_carries_the_model_and_the_repository_keeps_one_copy(
     assert result.returncode == 0, result.stderr
     packed = {entry["path"] for entry in json.loads(result.stdout)[0]["files"]}
     assert {"index.js", "index.d.ts", "bin/fclf-edge.mjs", "models/fahrenheit.onnx"} <= packed
+    assert "messages.json" in packed  # the catalogue shared with the Python runtime
     assert not any(p.startswith("test/") for p in packed)
-    assert not (PACKAGE / "models").exists()  # postpack removed the copy
+    assert not (PACKAGE / "models").exists()  # postpack removed the copies
+    assert not (PACKAGE / "messages.json").exists()
     models = sorted(p.relative_to(ROOT) for p in ROOT.glob("runtime/**/fahrenheit.onnx"))
     assert [str(p) for p in models if "node_modules" not in str(p)] == [
         "runtime/models/fahrenheit.onnx"

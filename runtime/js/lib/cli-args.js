@@ -133,6 +133,8 @@ const PYTHON_ONLY = {
   '-c': 'reads one value per line, not CSV or JSON Lines',
   '--input-format': 'reads one value per line, not CSV or JSON Lines',
   '--delimiter': 'reads one value per line, not CSV',
+  '--encoding': 'reads UTF-8 only',
+  '-e': 'reads UTF-8 only',
   '-d': 'reads one value per line, not CSV',
   '--append': 'prints labels only',
   '-a': 'prints labels only',

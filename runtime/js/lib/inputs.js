@@ -47,7 +47,11 @@ function fastValues(tokens, decimalComma) {
   const values = new Float64Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
-    if (outside.test(token) || !DIGIT.test(token)) return null;
+    // Number() trims a CR anywhere around a number; the grammar allows one, last.
+    const cr = token.indexOf('\r');
+    if (outside.test(token) || !DIGIT.test(token) || (cr >= 0 && cr !== token.length - 1)) {
+      return null;
+    }
     const value = Number(decimalComma ? token.replaceAll(',', '.') : token);
     if (Number.isNaN(value)) return null;
     values[i] = value;
@@ -77,10 +81,28 @@ export function isUtf8(token) {
   }
 }
 
+/** A number written with thousands separators: 1,234 or 1.234.567 (either mark). */
+const GROUPED = /^[ \t]*[+-]?\d{1,3}(?:([,.])\d{3})+(?:(?!\1)[,.]\d*)?[ \t]*\r?$/;
+
 /** Why a token outside the accepted syntax was refused (the catalogue's words). */
 function reason(token, shown, { empty, decimalComma, bytes }) {
-  if (token.replace(/^[ \t\r]+|[ \t\r]+$/g, '') === '') return empty;
+  const plain = token.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+  if (plain === '') return empty;
   if (bytes && !isUtf8(token)) return text('reason.not_utf8');
+  const grouped = GROUPED.exec(token);
+  if (grouped !== null) {
+    // 1,234 is 1.234 with a decimal comma and 1234 with a thousands separator: which one the
+    // writer meant cannot be known, so the message names both readings.
+    const mark = grouped[1];
+    const whole = plain.replaceAll(mark, '').replaceAll(',', '.');
+    if (plain.split(mark).length === 2 && !plain.includes(mark === ',' ? '.' : ',')) {
+      const [name, flag] =
+        mark === ',' ? ['comma', '--decimal-comma'] : ['point', 'no --decimal-comma'];
+      const decimal = plain.replaceAll(',', '.');
+      return text('reason.grouped_ambiguous', { value: shown, decimal, mark: name, flag, whole });
+    }
+    return text('reason.grouped', { value: shown, whole });
+  }
   if (decimalComma && parseNumber(token) !== null) {
     return text('reason.decimal_point_refused', { value: shown });
   }

@@ -75,6 +75,16 @@ export function thousandsFixed(x) {
   return Number.isFinite(x) ? thousands(x.toFixed(0)) : floatRepr(x);
 }
 
+// What Python's str.isprintable() calls not printable: categories Other (Cc, Cf, Cs, Co, Cn) and
+// Separator (Zs, Zl, Zp), the ASCII space excepted. repr() escapes them.
+const NOT_PRINTABLE = /^[\p{C}\p{Z}]$/u;
+
+function escape(code) {
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\U${code.toString(16).padStart(8, '0')}`;
+}
+
 /** Python's repr() of a str: single quotes unless the text holds ' and no ", escapes shown. */
 export function strRepr(text) {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
@@ -86,8 +96,7 @@ export function strRepr(text) {
     else if (ch === '\t') out += '\\t';
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (code >= 0x80 && code < 0xa0) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (ch !== ' ' && NOT_PRINTABLE.test(ch)) out += escape(code);
     else out += ch;
   }
   return quote + out + quote;
