@@ -97,7 +97,7 @@ class InferenceApp:
                     "extensions": ["binary_tensor_data"],
                 }
             ),
-            "/v2/openapi.json": openapi,
+            "/v2/openapi.json": _describe_this_model(openapi, model),
         }
         metadata = orjson.dumps(model.metadata())
         ready = orjson.dumps({"name": model.name, "ready": True})
@@ -208,6 +208,18 @@ class InferenceApp:
         if json_length is None:
             return 200, payload, []
         return 200, payload, [(HEADER_LENGTH, str(json_length).encode()), _content_type(BINARY)]
+
+
+def _describe_this_model(openapi: bytes, model: ServedModel) -> bytes:
+    """The OpenAPI document with this server's model name and version as the path values."""
+    doc = orjson.loads(openapi)
+    values = {"model_name": model.name, "model_version": model.version}
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") in values:
+                    parameter["schema"] = {"type": "string", "enum": [values[parameter["name"]]]}
+    return orjson.dumps(doc)
 
 
 def _request_headers(headers: Headers, limit: int) -> tuple[int | None, int | None]:
