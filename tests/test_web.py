@@ -12,7 +12,8 @@ import json
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ import pytest
 
 from fclf_edge.runtime import Classifier
 from fclf_edge.runtime.floats import DOMAIN_HIGH, DOMAIN_LOW, from_ordinal, to_ordinal
+
+from .test_grammar import GRAMMAR, ROWS, expected_reason
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "runtime" / "web"
@@ -33,10 +36,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass  # the test reads requests from the browser's side
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """A static file server rooted at runtime/, on a random port of 127.0.0.1."""
-    handler = functools.partial(_QuietHandler, directory=str(ROOT / "runtime"))
+@contextmanager
+def _serve(folder: Path) -> Iterator[str]:
+    """A static file server rooted at `folder`, on a random port of 127.0.0.1: the page's URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -45,6 +48,13 @@ def server() -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A static file server rooted at runtime/, on a random port of 127.0.0.1."""
+    with _serve(ROOT / "runtime") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +81,8 @@ def page(server: str, ort_model: Path, tmp_path_factory: pytest.TempPathFactory)
         str(folder / "page.png"),
         "--agreement",
         str(AGREEMENT),
+        "--grammar",
+        str(GRAMMAR),
     ]
     result = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -150,3 +162,100 @@ def test_page_works_offline_from_127_0_0_1(page: dict[str, Any]) -> None:
     assert len(hosts) == 1 and next(iter(hosts)).startswith("127.0.0.1:")
     assert not [u for u in page["requests"] if not u.startswith(("http://127.0.0.1", "data:"))]
     assert page["pageErrors"] == [] and page["consoleErrors"] == []
+
+
+def test_page_parses_the_number_grammar_as_the_table_says(page: dict[str, Any]) -> None:
+    """tests/data/number-grammar.json through the parser module the page imports."""
+    parsed = page["grammar"]["parsed"]
+    assert [p["text"] for p in parsed] == [row["text"] for row in ROWS]
+    for row, got in zip(ROWS, parsed, strict=True):
+        if "value" in row:
+            assert got["reason"] is None, row
+            assert f"0x{got['bits']:08x}" == row["float32"], row
+        else:
+            assert got["reason"] == expected_reason(row), row
+
+
+def test_page_labels_typed_grammar_values_as_the_table_says(page: dict[str, Any]) -> None:
+    """The rows a person can type as one value, typed into the box and classified."""
+    by_text = {row["text"]: row for row in ROWS if not row["decimal_comma"]}
+    typed = page["grammar"]["typed"]
+    assert len(typed) >= 60
+    for got in typed:
+        row = by_text[got["text"]]
+        if "value" in row:
+            assert got["label"] == str(row["label"]), row
+        else:
+            assert got["label"] is None and got["cells"][2] == expected_reason(row), row
+
+
+# The page served without its runtime, or with a broken one: a copy of runtime/ made of links,
+# less onnxruntime-web, or with its .wasm files replaced by text.
+
+
+def _copy_of_runtime(folder: Path, ort: Callable[[Path], None] | None) -> Path:
+    """runtime/ as links in `folder`; `ort(dist)` builds web/node_modules/onnxruntime-web/dist."""
+    runtime = folder / "runtime"
+    (runtime / "web").mkdir(parents=True)
+    for name in ("js", "models", "messages.json"):
+        (runtime / name).symlink_to(ROOT / "runtime" / name)
+    for name in ("app.js", "index.html"):
+        (runtime / "web" / name).symlink_to(WEB / name)
+    if ort is not None:
+        dist = runtime / "web" / "node_modules" / "onnxruntime-web" / "dist"
+        dist.mkdir(parents=True)
+        ort(dist)
+    return runtime
+
+
+def _broken_wasm(dist: Path) -> None:
+    for source in (WEB / "node_modules" / "onnxruntime-web" / "dist").iterdir():
+        if source.suffix == ".wasm":
+            (dist / source.name).write_text("this is not WebAssembly\n")
+        else:
+            (dist / source.name).symlink_to(source)
+
+
+def _load_only(url: str) -> dict[str, Any]:
+    node = shutil.which("node")
+    assert node, "node is not installed"
+    args = [node, str(WEB / "test" / "drive.mjs"), "--url", url, "--only-load"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shown: dict[str, Any] = json.loads(result.stdout)
+    return shown
+
+
+@pytest.mark.parametrize(
+    "ort",
+    [None, _broken_wasm],
+    ids=["without onnxruntime-web", "with a broken wasm file"],
+)
+def test_page_without_a_working_runtime_says_what_to_install(
+    tmp_path: Path, ort: Callable[[Path], None] | None
+) -> None:
+    with _serve(_copy_of_runtime(tmp_path, ort)) as url:
+        shown = _load_only(url)
+    assert shown["state"] == "error"
+    assert shown["ms"] < 10_000  # within a few seconds, never "Loading the model..." for ever
+    error = shown["error"]
+    assert "npm ci --prefix runtime/web" in error
+    if ort is None:
+        assert error.startswith("onnxruntime-web is missing: ")
+        assert "/web/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs" in error
+    else:
+        assert error.startswith("onnxruntime-web could not start its WebAssembly runtime (")
+    assert "fahrenheit.onnx" not in error  # the model is not at fault here
+    assert shown["status"] == "No model loaded: the runtime did not start."
+    assert shown["pageErrors"] == []
+
+
+def test_page_whose_module_fails_to_load_says_so(tmp_path: Path) -> None:
+    """A part of the page itself missing (here the message catalogue): shown, not hidden."""
+    runtime = _copy_of_runtime(tmp_path, None)
+    (runtime / "messages.json").unlink()
+    with _serve(runtime) as url:
+        shown = _load_only(url)
+    assert shown["state"] == "error"
+    assert shown["error"].startswith("The page could not start: ")
+    assert "messages.json" in shown["error"]

@@ -3,25 +3,78 @@
 // around the boundary. Parsing and checks are the Node package's own (../js/lib), so the page
 // accepts and rejects exactly what the command-line tools do.
 
-import * as ort from './node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
-
 import { DOMAIN_HIGH, DOMAIN_LOW, fromOrdinal, toOrdinal } from '../js/lib/floats.js';
 import { parseTokens } from '../js/lib/inputs.js';
 import { floatRepr, formatG } from '../js/lib/pyformat.js';
 
-// Set once, before the first session (as transformers.js does). An absolute URL: a relative one
-// would resolve against the ort module's folder. One thread: no SharedArrayBuffer, so the page
-// needs no cross-origin isolation headers and works from any static server.
-ort.env.wasm.wasmPaths = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url).href;
-ort.env.wasm.numThreads = 1;
-ort.env.wasm.proxy = false;
+// onnxruntime-web is imported when the page starts, not statically: a missing package then gets
+// a message saying how to install it, where a failed static import would stop the page silently.
+const ORT_FOLDER = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url);
+const ORT_MODULE = new URL('ort.wasm.min.mjs', ORT_FOLDER);
+const INSTALL = 'npm ci --prefix runtime/web';
+// A one-node model (Identity, 71 bytes): if onnxruntime-web cannot run it, the runtime is at
+// fault (a missing or broken .wasm), not the model the person asked for.
+const PROBE_MODEL = Uint8Array.from(
+  atob(
+    'CAgSADo7ChAKAXgSAXkiCElkZW50aXR5EgVwcm9iZVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEBE=',
+  ),
+  (c) => c.charCodeAt(0),
+);
+// Starting the runtime from 127.0.0.1 takes well under a second; a stalled download says so.
+const RUNTIME_START_MS = 6000;
 
 const DEFAULT_MODEL = new URL('../models/fahrenheit.onnx', import.meta.url).href;
 const PLOT_HALF_WIDTH = 15; // °F each side of the boundary
 const PLOT_POINTS = 601;
 
 const $ = (id) => document.getElementById(id);
+let ort = null; // the onnxruntime-web module, once started
 let model = null; // {name, session, boundary: {lastZero, firstOne} | null}
+
+/** A promise that rejects after `ms` when `promise` has not settled. */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Import onnxruntime-web and run the probe model once, so a fault of the runtime is named as
+ * such: a missing package with the command that installs it, a broken .wasm with the same.
+ */
+async function startRuntime() {
+  try {
+    ort = await import(ORT_MODULE.href);
+  } catch (error) {
+    throw new Error(
+      `onnxruntime-web is missing: ${ORT_MODULE.pathname} did not load ` +
+        `(${error?.message ?? error}). Install it with \`${INSTALL}\` and reload the page.`,
+    );
+  }
+  // Set once, before the first session (as transformers.js does). An absolute URL: a relative
+  // one would resolve against the ort module's folder. One thread: no SharedArrayBuffer, so the
+  // page needs no cross-origin isolation headers and works from any static server.
+  ort.env.wasm.wasmPaths = ORT_FOLDER.href;
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  try {
+    const probe = await within(
+      ort.InferenceSession.create(PROBE_MODEL),
+      RUNTIME_START_MS,
+      'starting the WebAssembly runtime',
+    );
+    await probe.release();
+  } catch (error) {
+    ort = null;
+    throw new Error(
+      `onnxruntime-web could not start its WebAssembly runtime (${error?.message ?? error}): ` +
+        `a file in ${ORT_FOLDER.pathname} is missing or broken. Reinstall it with ` +
+        `\`${INSTALL}\` and reload the page.`,
+    );
+  }
+}
 
 function showError(message) {
   const box = $('error');
@@ -82,6 +135,7 @@ async function findBoundary(session) {
 async function loadModel(source, name) {
   document.body.dataset.state = 'loading';
   $('model-status').textContent = `Loading ${name}…`;
+  if (ort === null) await startRuntime();
   let session;
   try {
     session = await ort.InferenceSession.create(source);
@@ -210,7 +264,11 @@ async function guarded(work) {
   } catch (error) {
     showError(String(error?.message ?? error));
     document.body.dataset.state = model ? 'ready' : 'error';
-    $('model-status').textContent = model ? `Model ${model.name} (unchanged).` : 'No model loaded.';
+    $('model-status').textContent = model
+      ? `Model ${model.name} (unchanged).`
+      : ort
+        ? 'No model loaded.'
+        : 'No model loaded: the runtime did not start.';
   }
 }
 

@@ -4,8 +4,12 @@
 //
 //   node runtime/web/test/drive.mjs --url http://127.0.0.1:PORT/web/index.html
 //        [--ort MODEL.ort] [--bad-model FILE] [--screenshot FILE.png] [--agreement N]
+//        [--grammar tests/data/number-grammar.json] [--only-load]
+//
+// --only-load opens the page once and reports what it shows when it stops loading (for pages
+// served without their runtime, or with a broken one).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +23,8 @@ const { values: args } = parseArgs({
     'bad-model': { type: 'string' },
     screenshot: { type: 'string' },
     agreement: { type: 'string', default: '0' },
+    grammar: { type: 'string' },
+    'only-load': { type: 'boolean', default: false },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
   },
 });
@@ -42,12 +48,12 @@ const context = await chromium.launchPersistentContext(profile, {
 const report = { requests: [], consoleErrors: [], pageErrors: [] };
 context.on('request', (request) => report.requests.push(request.url()));
 
-async function open(query) {
+async function open(query, into = report) {
   const page = await context.newPage();
   page.on('console', (message) => {
-    if (message.type() === 'error') report.consoleErrors.push(message.text());
+    if (message.type() === 'error') into.consoleErrors.push(message.text());
   });
-  page.on('pageerror', (error) => report.pageErrors.push(String(error)));
+  page.on('pageerror', (error) => into.pageErrors.push(String(error)));
   const started = Date.now();
   await page.goto(`${args.url}${query}`);
   await page.waitForSelector('body:not([data-state="loading"])', { timeout: 120_000 });
@@ -76,6 +82,52 @@ async function seen(page) {
   }));
 }
 
+/**
+ * The grammar table through the page: every row through the parser module the page imports
+ * (its float32 bit pattern or its reason), and the rows a person could type as one value
+ * (no space, comma or semicolon: the page splits on those) typed into the box and classified.
+ */
+async function grammar(page, rows) {
+  const parsed = await page.evaluate(async (rows) => {
+    const { chunkFromArgs } = await import('../js/lib/inputs.js');
+    const bits = (x) => new Uint32Array(Float32Array.of(x).buffer)[0];
+    return rows.map((row) => {
+      const chunk = chunkFromArgs([row.text], { decimalComma: row.decimal_comma });
+      const reason = chunk.invalid.get(0) ?? null;
+      return { text: row.text, reason, bits: reason === null ? bits(chunk.values[0]) : null };
+    });
+  }, rows);
+  const typeable = rows.filter((row) => !row.decimal_comma && /^[^\s,;]+$/.test(row.text));
+  await page.fill('#temperatures', typeable.map((row) => row.text).join('\n'));
+  await page.click('#classify');
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('#results tbody tr').length === n,
+    typeable.length,
+  );
+  const shown = await seen(page);
+  return {
+    parsed,
+    typed: typeable.map((row, i) => ({
+      text: row.text,
+      label: shown.rows[i].label,
+      cells: shown.rows[i].cells,
+    })),
+  };
+}
+
+if (args['only-load']) {
+  try {
+    const load = { consoleErrors: [], pageErrors: [] };
+    const { page, ms } = await open('', load);
+    Object.assign(load, await seen(page), { ms });
+    process.stdout.write(`${JSON.stringify({ ...load, requests: report.requests })}\n`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 try {
   const first = await open('?f=33,32,-40');
   report.query = await seen(first.page);
@@ -101,6 +153,11 @@ try {
     () => document.querySelectorAll('#results tbody tr').length === 3,
   );
   report.typed = await seen(typed.page);
+
+  if (args.grammar) {
+    const rows = JSON.parse(readFileSync(args.grammar, 'utf8')).rows;
+    report.grammar = await grammar((await open('')).page, rows);
+  }
 
   if (args['bad-model']) {
     await typed.page.setInputFiles('#model-file', args['bad-model']);
