@@ -1,7 +1,18 @@
 import type { InferenceSession } from 'onnxruntime-node';
 
-/** Exit codes of the fclf-edge command, the same as the Python CLI's. */
-export declare const EXIT: Readonly<{ ok: 0; mismatch: 1; usage: 2; model: 3; write: 6 }>;
+/**
+ * Exit codes of the fclf-edge command, the same as the Python CLI's (both read them from
+ * runtime/messages.json): 130 after Ctrl-C (SIGINT), 143 after SIGTERM.
+ */
+export declare const EXIT: Readonly<{
+  ok: 0;
+  mismatch: 1;
+  usage: 2;
+  model: 3;
+  write: 6;
+  interrupted: 130;
+  terminated: 143;
+}>;
 
 /** -459.67: absolute zero in °F, the lowest valid input (compared as float32). */
 export declare const ABSOLUTE_ZERO_F: number;
@@ -38,7 +49,13 @@ export declare class WriteError extends FclfError {
   readonly reason: string;
 }
 
-/** Temperatures in °F: numbers, bigints, or one-element arrays (an n × 1 column). */
+/**
+ * Temperatures in °F: numbers, bigints, or one-element arrays (an n × 1 column). Each is
+ * rounded to float32 first (Math.fround), as the model sees it: 32.000001 is float32 32.0 and is
+ * labelled 0, though the formula on the exact decimal says 1; every value in
+ * (32, 32 + 2**-19] = (32, 32.0000019073486328125] is. 3.4028235e38 is float32's largest value
+ * (valid); a value overflows only when Math.fround gives ±Infinity (|x| >= 2**128 - 2**103).
+ */
 export type Values = ArrayLike<number | bigint | readonly [number]> | Iterable<number | bigint>;
 
 export interface LoadOptions {
@@ -73,9 +90,10 @@ export declare class Classifier {
   /** The underlying onnxruntime session. */
   readonly session: InferenceSession;
   /**
-   * Labels in input order: 1 = above freezing, 0 = at or below. Throws InvalidInputError
-   * (`.index` names the first bad element) for NaN, infinities, text, values below absolute
-   * zero or beyond float32.
+   * Labels in input order: 1 = above freezing, 0 = at or below, for each value rounded to
+   * float32 (so 32.000001 gives 0: see `Values`). Throws InvalidInputError (`.index` names the
+   * first bad element) for NaN, infinities, text, values below absolute zero (float32(-459.67))
+   * or rounding to infinity as float32.
    */
   predict(value: number | bigint): Promise<number>;
   predict(values: Values): Promise<number[]>;
@@ -96,7 +114,11 @@ export declare class Classifier {
 /** The bundled model's absolute path. */
 export declare function defaultModelPath(): string;
 
-/** Why one number is not a valid °F input, or null if it is. */
+/**
+ * Why one number is not a valid °F input, or null if it is: NaN, an infinity, a value that
+ * rounds to infinity as float32, or one whose float32 is below float32(-459.67). The words are
+ * the catalogue's (runtime/messages.json), the Python runtime's too.
+ */
 export declare function problemWith(value: number): string | null;
 
 export interface VerifyOptions {
