@@ -7,16 +7,18 @@ import io
 import pytest
 
 from fclf_edge.runtime import InvalidInputError
-from fclf_edge.runtime.reader import open_input
+from fclf_edge.runtime.reader import Input, open_input
 
 
-def chunks_from_csv(stream, column, extra=(), chunk_lines=1 << 18):  # type: ignore[no-untyped-def]
+def csv_column(
+    stream: io.BytesIO, column: str, extra: tuple[str, ...] = (), chunk_lines: int = 1 << 18
+) -> Input:
     return open_input(stream, column, extra=extra, input_format="csv", chunk_lines=chunk_lines)
 
 
 def test_extra_columns_come_back_as_raw_text() -> None:
     data = b"temp_f,label,city\n33,1,Oslo\nabc,0,Rome\n32,0\n"
-    chunks = list(chunks_from_csv(io.BytesIO(data), "temp_f", extra=("label", "city")))
+    chunks = list(csv_column(io.BytesIO(data), "temp_f", extra=("label", "city")))
     assert len(chunks) == 1
     chunk = chunks[0]
     assert chunk.lines.tolist() == [2, 3, 4]
@@ -27,34 +29,33 @@ def test_extra_columns_come_back_as_raw_text() -> None:
 
 def test_extra_columns_by_index_without_header() -> None:
     data = b"33,1\n32,0\n"
-    (chunk,) = chunks_from_csv(io.BytesIO(data), "0", extra=("1",))
+    (chunk,) = csv_column(io.BytesIO(data), "0", extra=("1",))
     assert chunk.lines.tolist() == [1, 2]
     assert chunk.extra == {"1": ["1", "0"]}
 
 
 def test_extra_columns_are_split_with_the_chunks() -> None:
     data = b"f,label\n" + b"".join(b"%d,%d\n" % (i, i % 2) for i in range(10))
-    chunks = list(chunks_from_csv(io.BytesIO(data), "f", extra=("label",), chunk_lines=4))
+    chunks = list(csv_column(io.BytesIO(data), "f", extra=("label",), chunk_lines=4))
     assert [len(c) for c in chunks] == [4, 4, 2]
     assert [c.extra["label"] for c in chunks] == [["0", "1"] * 2, ["0", "1"] * 2, ["0", "1"]]
 
 
 def test_missing_extra_column_is_named() -> None:
     with pytest.raises(InvalidInputError, match="'label'"):
-        list(chunks_from_csv(io.BytesIO(b"f,city\n33,Oslo\n"), "f", extra=("label",)))
+        list(csv_column(io.BytesIO(b"f,city\n33,Oslo\n"), "f", extra=("label",)))
 
 
 def test_extra_by_name_needs_a_header() -> None:
     with pytest.raises(InvalidInputError, match="no header"):
-        list(chunks_from_csv(io.BytesIO(b"33,1\n"), "0", extra=("label",)))
+        list(csv_column(io.BytesIO(b"33,1\n"), "0", extra=("label",)))
 
 
 def test_open_input_picks_the_reader() -> None:
-    chunks_from_stream = open_input
 
-    (chunk,) = chunks_from_stream(io.BytesIO(b"f,label\n33,1\n"), "f", extra=("label",))
+    (chunk,) = open_input(io.BytesIO(b"f,label\n33,1\n"), "f", extra=("label",))
     assert chunk.values.tolist() == [33.0] and chunk.extra == {"label": ["1"]}
-    (chunk,) = chunks_from_stream(io.BytesIO(b"33\n32\n"))
+    (chunk,) = open_input(io.BytesIO(b"33\n32\n"))
     assert chunk.values.tolist() == [33.0, 32.0] and chunk.extra == {}
 
 

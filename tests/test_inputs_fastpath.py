@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fclf_edge.runtime.reader import Chunk, open_input
-from fclf_edge.runtime.reader import fastpath as blockparse
+from fclf_edge.runtime.reader import fastpath
 from fclf_edge.runtime.reader.grammar import parse_number
 
 
@@ -47,7 +47,7 @@ def test_block_parser_accepts_only_what_float_would(
 ) -> None:
     end = "\r\n" if crlf else "\n"
     body = (end.join(items) + (end if final_newline else "")).encode()
-    parsed = blockparse.parse_lines(body)
+    parsed = fastpath.parse_lines(body)
     plain = all(
         t == t.strip("\r") and parse_number(t.encode()) is not None and _short_plain(t)
         for t in items
@@ -79,7 +79,7 @@ def _short_plain(token: str) -> bool:
 @given(st.lists(st.one_of(plain_numbers(","), junk), min_size=1, max_size=30))
 def test_decimal_comma_blocks_agree(items: list[str]) -> None:
     body = ("\n".join(items) + "\n").encode()
-    parsed = blockparse.parse_lines(body, decimal_comma=True)
+    parsed = fastpath.parse_lines(body, decimal_comma=True)
     if parsed is None:
         return
     for value, line in zip(parsed[0].tolist(), body.split(b"\n"), strict=False):
@@ -104,7 +104,7 @@ def test_decimal_comma_blocks_agree(items: list[str]) -> None:
     ],
 )
 def test_exact_values(text: str, value: float) -> None:
-    parsed = blockparse.parse_lines(text.encode() + b"\n")
+    parsed = fastpath.parse_lines(text.encode() + b"\n")
     assert parsed is not None
     assert same_float(parsed[0][0], value)
     assert same_float(parsed[0][0], float(text))
@@ -116,7 +116,7 @@ def test_exact_values(text: str, value: float) -> None:
      "1.123456789", "90071992.54740993", "nan", "\u0661", "1\r2", "1_0", "0x1"],
 )  # fmt: skip
 def test_declines(text: str) -> None:
-    assert blockparse.parse_lines(f"1\n{text}\n2\n".encode()) is None
+    assert fastpath.parse_lines(f"1\n{text}\n2\n".encode()) is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -130,7 +130,7 @@ def test_declines(text: str) -> None:
 )
 def test_table_spans_split_as_the_csv_module(rows: list[list[str]], column: int) -> None:
     body = "".join(";".join(row) + "\n" for row in rows).encode()
-    spans = blockparse.table_spans(body, ";", [column])
+    spans = fastpath.table_spans(body, ";", [column])
     if spans is None:
         return
     parsed = list(csv.reader(io.StringIO(body.decode(), newline="\n"), delimiter=";"))
@@ -141,10 +141,10 @@ def test_table_spans_split_as_the_csv_module(rows: list[list[str]], column: int)
 
 
 def test_table_spans_decline_ragged_rows_and_bad_text() -> None:
-    assert blockparse.table_spans(b"1;2\n3\n4;5;6\n", ";", [0]) is None
-    assert blockparse.table_spans(b"1;2\n3;\xff\n", ";", [0]) is None
-    assert blockparse.table_spans(b"1;2\n3;4\n", ";", [2]) is None
-    assert blockparse.table_spans(b"1;2\r3;4\n", ";", [0]) is None
+    assert fastpath.table_spans(b"1;2\n3\n4;5;6\n", ";", [0]) is None
+    assert fastpath.table_spans(b"1;2\n3;\xff\n", ";", [0]) is None
+    assert fastpath.table_spans(b"1;2\n3;4\n", ";", [2]) is None
+    assert fastpath.table_spans(b"1;2\r3;4\n", ";", [0]) is None
 
 
 # Whole files, read with the block parser and without it: the same chunks, row for row.
@@ -203,16 +203,16 @@ def test_files_read_the_same_with_and_without_the_block_parser(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[bool] = []
-    real = blockparse.parse_spans
+    real = fastpath.parse_spans
 
     def counted(*args: object, **kwargs: object) -> object:
         result = real(*args, **kwargs)  # type: ignore[arg-type]
         calls.append(result is not None)
         return result
 
-    monkeypatch.setattr(blockparse, "parse_spans", counted)
+    monkeypatch.setattr(fastpath, "parse_spans", counted)
     fast = _read(data, options, chunk_lines)
-    monkeypatch.setattr(blockparse, "parse_spans", lambda *args, **kwargs: None)
+    monkeypatch.setattr(fastpath, "parse_spans", lambda *args, **kwargs: None)
     slow = _read(data, options, chunk_lines)
     assert list(_rows(fast)) == list(_rows(slow))
     assert [len(c) for c in fast] == [len(c) for c in slow]
@@ -234,8 +234,8 @@ def test_random_files_read_the_same(
         data = "".join(f"{i};{t}\n" for i, t in enumerate(items)).encode()
         options = {"column": column, "input_format": "csv", "delimiter": ";"}
     outcomes = []
-    for parser in (blockparse.parse_spans, lambda *args, **kwargs: None):
-        monkeypatch.setattr(blockparse, "parse_spans", parser)
+    for parser in (fastpath.parse_spans, lambda *args, **kwargs: None):
+        monkeypatch.setattr(fastpath, "parse_spans", parser)
         try:
             outcomes.append(list(_rows(_read(data, options, 7))))
         except Exception as exc:  # the same error either way
@@ -247,7 +247,7 @@ def test_big_block_matches_float() -> None:
     rng = np.random.default_rng(7)
     values = np.round(rng.uniform(-459.67, 10_000, 100_000), rng.integers(0, 8))
     text = "\n".join(f"{v:.{rng.integers(0, 8)}f}" for v in values.tolist()) + "\n"
-    parsed = blockparse.parse_lines(text.encode())
+    parsed = fastpath.parse_lines(text.encode())
     assert parsed is not None
     expected = np.array([float(t) for t in text.split()])
     assert np.array_equal(parsed[0], expected)

@@ -241,7 +241,7 @@ class _CsvReader:
             yield from self._quoted(carry, True, chunk_lines)
 
     def _simple(self, block: LineBlock, chunk_lines: int) -> Iterator[Chunk]:
-        """One record per line: cells found and parsed by `blockparse` when it can; else
+        """One record per line: cells found and parsed by `fastpath` when it can; else
         picked in one C-level pass of the csv module and parsed value by value."""
         from .fastpath import parse_spans, table_spans
 
