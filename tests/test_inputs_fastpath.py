@@ -13,8 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fclf_edge.runtime.reader import Chunk, open_input
-from fclf_edge.runtime.reader import fastpath
+from fclf_edge.runtime.reader import Chunk, fastpath, open_input
 from fclf_edge.runtime.reader.grammar import parse_number
 
 
