@@ -499,3 +499,30 @@ def test_model_name_and_log_format(tmp_path: Path) -> None:
     assert {"time", "level", "message"} <= set(records[0])
     assert any("/v2/models/porch/ready" in r["message"] for r in records)  # the access log
     assert_clean_log(srv.log)
+
+
+# -- the README's examples ------------------------------------------------------------------------
+
+
+def readme_block(marker: str) -> str:
+    page = (ROOT / "README.md").read_text()
+    after = page.split(f"<!-- example:{marker} -->\n", 1)[1]
+    return after.split("\n", 1)[1].split("```", 1)[0]  # the fenced block under the marker
+
+
+def test_readme_serve_examples_run(server: Server) -> None:
+    """The README's curl and tritonclient examples, pointed at this test's port."""
+    here = f"127.0.0.1:{server.port}"
+    curl = readme_block("serve-curl").replace("127.0.0.1:8000", here)
+    proc = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = outputs_of(proc.stdout.encode())
+    assert out["label"].tolist() == [1, 0]
+    assert same_bits(out["probability"], expected(np.array([33.0, 32.0], np.float32))[1])
+
+    script = readme_block("serve-tritonclient").replace("127.0.0.1:8000", here)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=cli_env()
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[1 0]\n"

@@ -206,23 +206,19 @@ def _json_values(data: Any, count: int, nested: bool, booleans: bool) -> npt.NDA
         if reason is not None:
             raise InvalidInputError(f"value {value!r} at index 0 {reason}", index=0, value=value)
         return np.array([value], dtype=np.float32)
-    if not booleans:
-        # numpy reads a list of floats (flat, or rows of one) as float64 in one C loop; text,
-        # null or big integers give another dtype. Booleans would pass as 1.0 and 0.0, so this
-        # path is only taken when the JSON has no `true` or `false` anywhere.
-        try:
-            array = np.array(data)
-        except ValueError:  # ragged nesting: the checks below say what is wrong
-            array = np.empty(0, dtype=np.object_)
-        if array.dtype == np.float64:
-            if nested and array.ndim == 2 and array.shape[1] == 1:
-                array = array[:, 0]
-            if array.ndim == 1:
-                _check_count(len(array), count)
-                return _check_values(array)
     if data and isinstance(data[0], list):
         data = _flatten(data, nested)
     _check_count(len(data), count)
+    if not booleans:
+        # numpy reads a list of floats as float64 in one C loop; text, null or big integers
+        # give another dtype. Booleans would pass as 1.0 and 0.0, so this path is only taken
+        # when the JSON has no `true` or `false` anywhere.
+        try:
+            array = np.array(data)
+        except ValueError:  # ragged: a list among the numbers; as_batch names it
+            array = np.empty(0, dtype=np.object_)
+        if array.dtype == np.float64 and array.ndim == 1:
+            return _check_values(array)
     # Integers, text, booleans, null: the runtime's own conversion and words.
     batch, _ = as_batch(data)
     return batch
@@ -234,8 +230,12 @@ def _check_count(length: int, count: int) -> None:
 
 
 def _flatten(data: list[Any], nested: bool) -> list[Any]:
-    if nested and all(isinstance(row, list) and len(row) == 1 for row in data):
-        return [row[0] for row in data]
+    """Rows of one value ([[33.0], [32.0]]) as a flat list, when the shape is [n, 1]."""
+    try:
+        if nested and set(map(len, data)) == {1}:
+            return [row[0] for row in data]
+    except (TypeError, KeyError):  # a number or an object among the rows
+        pass
     raise RequestError(
         f"'data' of input {INPUT_NAME!r} must be flat, or nested as its shape [n, 1] says"
     )
