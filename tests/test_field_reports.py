@@ -485,3 +485,11 @@ def test_float64_state_dict_keeps_the_authors_arithmetic(tmp_path: Path) -> None
     assert result.returncode == EXIT_MODEL
     assert "float16" in one_clean_line(result)
     assert not (tmp_path / "f16.onnx").exists()
+
+
+def test_header_problems_are_named_truthfully() -> None:
+    result = edge("predict", "-", "--column", "t", data=b"\nt,x\n33,1\n")
+    assert result.returncode == EXIT_USAGE
+    assert "header row (line 1) is empty" in one_clean_line(result)
+    result = edge("predict", "-", "--column", "temp", data=b"Temp,x\n33,1\n")
+    assert "did you mean 'Temp'?" in one_clean_line(result)

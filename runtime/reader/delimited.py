@@ -58,7 +58,11 @@ def _column_index(spec: str, first: list[str], header: list[str], what: str, lin
             )
         return index
     if spec not in header:
-        raise InvalidInputError(f"{what} {spec!r}: not in the header row {header}")
+        if not any(header):
+            raise InvalidInputError(f"{what} {spec!r}: the header row (line {line}) is empty")
+        near = [name for name in header if name.casefold() == spec.casefold()]
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise InvalidInputError(f"{what} {spec!r}: not in the header row {header}{hint}")
     places = [i for i, name in enumerate(header) if name == spec]
     if len(places) > 1:
         # Taking the first would read the wrong column without a word: make the user choose.
