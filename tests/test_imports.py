@@ -55,6 +55,7 @@ START_UP_OWN = {
     "fclf_edge.runtime.cliutil",
     "fclf_edge.runtime.errors",
     "fclf_edge.runtime.floats",
+    "fclf_edge.runtime.messages",  # the accessor only: the catalogue is read on first message
     "fclf_edge.runtime.reader",
     "fclf_edge.runtime.reader.grammar",
     "fclf_edge.runtime.reader.plain",
