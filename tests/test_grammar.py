@@ -116,9 +116,7 @@ def _api(row: dict[str, Any]) -> tuple[float, int, str | None]:
 
 # Where the Python reader still departs from the table: each one a strict xfail, so fixing the
 # reader fails the test until the mark goes.
-PYTHON_GAPS = {
-    "33\n": "the reader takes a LF at the end of the last argument (float() strips it)",
-}
+PYTHON_GAPS: dict[str, str] = {}  # text -> why the Python reader still differs (none now)
 
 
 def _gaps(rows: list[dict[str, Any]]) -> list[Any]:

@@ -182,8 +182,7 @@ class _CsvReader:
         text = decode_block(first_block)
         if first_block.first in first_block.problems:
             # The header (or first row) is unreadable: every column name would be wrong.
-            line = first_block.first
-            raise InvalidInputError(f"line {line}: {first_block.problems[line]}", line=line)
+            raise InvalidInputError(_unreadable_header(first_block), line=first_block.first)
         reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter)
         try:
             first = next(reader, None)
@@ -312,7 +311,7 @@ class _CsvReader:
             except IndexError:
                 n = len(row)
                 if n <= index:
-                    known[len(out)] = self.missing if row else "empty line"
+                    known[len(out)] = self.missing if row else _empty_line()
                 value = row[index] if n > index else ""
                 out.append((value, *[row[i] if i < n else None for i in extra_index]))
         if not extra_index:
@@ -472,3 +471,24 @@ def _csv_problem(exc: csv.Error) -> str:
         # csv's own bound on one field (128 KiB): reached by a quote that is never closed.
         return f"a field runs on past {csv.field_size_limit():,} bytes (a quote left open?)"
     return f"cannot read CSV ({exc})"
+
+
+def _empty_line() -> str:
+    from ..messages import text
+
+    return text("reason.empty_line")
+
+
+def _unreadable_header(block: LineBlock) -> str:
+    """Why the first line cannot be read; for text that is not UTF-8, the byte and the fix."""
+    line = block.first
+    raw = block.body.split(b"\n", 1)[0]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start : exc.start + 1].hex()
+        return (
+            f"line {line}: the header is not valid UTF-8 text (byte 0x{byte}); if the file "
+            "is in another encoding, pass --encoding (e.g. --encoding cp1252)"
+        )
+    return f"line {line}: {block.problems[line]}"

@@ -13,6 +13,7 @@ A parsed value is then range-checked (`check_range`, the rules of `validate.prob
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -63,13 +64,15 @@ def parse_number(token: bytes, decimal_comma: bool = False) -> float | None:
 
 
 def refusal(token: bytes, empty: str, decimal_comma: bool) -> str:
-    """Why a token that is not in the accepted syntax was refused."""
+    """Why a token that is not in the accepted syntax was refused (catalogue messages)."""
+    from ..messages import text
+
     if not token.strip(b" \t\r"):
-        return empty
+        return text(empty) if empty.startswith("reason.") else empty  # type: ignore[arg-type]
     try:
         token.decode("utf-8")
     except UnicodeDecodeError:
-        return "not valid UTF-8 text (see --encoding)"
+        return text("reason.not_utf8")
     shown = describe(token)
     grouped = _GROUPED.fullmatch(token)
     if grouped is not None:
@@ -79,19 +82,20 @@ def refusal(token: bytes, empty: str, decimal_comma: bool) -> str:
         plain = token.strip(b" \t\r").decode()
         whole = plain.replace(mark, "").replace(",", ".")
         if plain.count(mark) == 1 and ("," if mark == "." else ".") not in plain:
-            name, flag = (
-                ("comma", "--decimal-comma") if mark == "," else ("point", "no --decimal-comma")
+            return text(
+                "reason.grouped_ambiguous",
+                value=shown,
+                decimal=plain.replace(",", "."),
+                mark="comma" if mark == "," else "point",
+                flag="--decimal-comma" if mark == "," else "no --decimal-comma",
+                whole=whole,
             )
-            return (
-                f"{shown} is not a number: {plain.replace(',', '.')} with a decimal {name} "
-                f"({flag}) or {whole} with a thousands separator (remove it)"
-            )
-        return f"{shown} is not a number: thousands separators are not read (write {whole})"
+        return text("reason.grouped", value=shown, whole=whole)
     if decimal_comma and parse_number(token) is not None:
-        return f"{shown} has a decimal point; the decimal mark is set to a comma"
+        return text("reason.decimal_point_refused", value=shown)
     if not decimal_comma and parse_number(token, decimal_comma=True) is not None:
-        return f"{shown} is not a number (a decimal comma? see --decimal-comma)"
-    return f"{shown} is not a number"
+        return text("reason.decimal_comma_hint", value=shown)
+    return text("reason.not_a_number", value=shown)
 
 
 def parse_tokens(
@@ -101,13 +105,14 @@ def parse_tokens(
     lines: Sequence[int] | None = None,
     known: dict[int, str] | None = None,
     decimal_comma: bool = False,
-    empty: str = "empty line",
+    empty: str = "reason.empty_line",
     text: bytes | None = None,
 ) -> Chunk:
     """Parse one chunk of tokens (bytes or str), value by value, naming each problem.
 
     Line numbers run from `first_line` unless `lines` gives each row's; `known` marks rows
-    already known to be invalid (position -> reason); `empty` is the reason for a blank token.
+    already known to be invalid (position -> reason); `empty` is the reason for a blank token
+    (a message catalogue key such as "reason.empty_value", or the message itself).
     `text`, when given, is the tokens joined by newlines (saves joining them again).
     """
     n = len(tokens)
@@ -152,7 +157,8 @@ def _all_at_once(
     else:
         joined = b"\n".join(tokens)  # type: ignore[arg-type]
     allowed = _ALLOWED_DECIMAL_COMMA if decimal_comma else _ALLOWED
-    if joined.translate(None, allowed) or not _line_ends_only(joined, n):
+    # Tokens we joined hold no LF of their own; a block's text may end in one (its last line's).
+    if joined.translate(None, allowed) or not _line_ends_only(joined, n, text is not None):
         return None
     plain: Sequence[bytes | str] = tokens
     if decimal_comma:
@@ -163,31 +169,44 @@ def _all_at_once(
         return None  # some value is malformed or empty: the slow path names it
 
 
-def _line_ends_only(joined: bytes, n: int) -> bool:
-    """Whether `n` tokens joined by LF hold no LF of their own and a CR only at their end.
+def _line_ends_only(joined: bytes, n: int, final_newline: bool) -> bool:
+    """Whether `n` tokens joined by LF (and ending in one, if `final_newline` allows it) hold
+    no LF of their own and a CR only at their end.
 
     float() strips CR and LF anywhere around a number; the accepted syntax allows one CR,
-    last (a CR LF line ending). Without this check "\\r33" would parse on the fast path.
+    last (a CR LF line ending). Without this check "\\r33" or "33\\n" would parse here.
     """
     newlines = joined.count(b"\n")
-    if newlines != n - 1 and not (newlines == n and joined.endswith(b"\n")):
+    ends = final_newline and newlines == n and joined.endswith(b"\n")
+    if newlines != n - 1 and not ends:
         return False
     crs = joined.count(b"\r")
     return not crs or crs == joined.count(b"\r\n") + joined.endswith(b"\r")
 
 
 def check_range(
-    values: npt.NDArray[np.float64], invalid: dict[int, str], shown: Callable[[int], str]
+    values: npt.NDArray[np.float64],
+    invalid: dict[int, str],
+    shown: Callable[[int], str],
+    *,
+    text_values: bool = True,
 ) -> None:
-    """Add to `invalid` each value that parsed but is no temperature (NaN, inf, too cold...).
+    """Add to `invalid` each value that parsed but is no temperature (too big, too cold...).
 
-    `shown(i)` gives the text of value i for the message.
+    `shown(i)` gives the text of value i for the message. The grammar has no words for NaN or
+    infinity, so an infinity parsed from text (`text_values`) is a number too big for float64
+    (`1e999`): it overflows. (JSON Lines values are not text: JSON has `Infinity`.)
     """
     mask = invalid_mask(values)  # NaN placeholders of unparsable values are in it, already named
     if mask.any():
+        from ..messages import text
+
         for i in np.flatnonzero(mask).tolist():
             if i not in invalid:
-                invalid[i] = f"{shown(i)} {problem_with(float(values[i]))}"
+                value = float(values[i])
+                overflow = text_values and math.isinf(value)
+                reason = text("reason.overflow") if overflow else problem_with(value)
+                invalid[i] = text("reason.shown", value=shown(i), reason=reason)
 
 
 def span_chunks(

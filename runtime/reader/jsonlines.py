@@ -105,7 +105,7 @@ def _jsonl_chunk(
         value = json.loads(part[i]).get(column)
         return f"field {column!r}: {describe(value) if isinstance(value, str) else repr(value)}"
 
-    check_range(array, invalid, shown)
+    check_range(array, invalid, shown, text_values=False)
     return Chunk(np.array(lines, dtype=np.int64), array, invalid, extras)
 
 
@@ -220,7 +220,9 @@ _MISSING = object()
 
 def _json_problem(line: str, exc: ValueError) -> str:
     if not line.strip(" \t\r"):
-        return "empty line"
+        from ..messages import text
+
+        return text("reason.empty_line")
     if "integer string conversion" in str(exc):
         # Python refuses to read integers of more than sys.get_int_max_str_digits() digits
         # (4,300 by default: a guard against quadratic-time conversion).

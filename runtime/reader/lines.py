@@ -14,7 +14,13 @@ import numpy as np
 from ..errors import InvalidInputError
 
 MAX_RECORD_BYTES = 1 << 16  # 65,536: far beyond any real record, small next to a block
-TOO_LONG = f"longer than {MAX_RECORD_BYTES:,} bytes (the limit for one record)"
+
+
+def too_long() -> str:
+    """Why a line over the record limit is invalid (from the message catalogue)."""
+    from ..messages import text
+
+    return text("reason.record_too_long", limit=f"{MAX_RECORD_BYTES:,}")
 
 
 class LineBlock:
@@ -63,10 +69,11 @@ def line_blocks(blocks: Iterable[bytes], limit: int = MAX_RECORD_BYTES) -> Itera
             if count:
                 problems = _long_lines(data, line, limit)
                 yield LineBlock(line, _empty_lines(data, line, problems), count, problems)
+            from ..messages import text
+
+            expected = text("input.binary_expected_python")
             raise InvalidInputError(
-                f"line {line + count}: input is binary, not text (NUL byte); expected text, "
-                "gzip, bz2 or xz",
-                line=line + count,
+                text("input.binary", line=line + count, expected=expected), line=line + count
             )
         end = data.rfind(b"\n") + 1
         body, carry = data[:end], data[end:]
@@ -75,7 +82,7 @@ def line_blocks(blocks: Iterable[bytes], limit: int = MAX_RECORD_BYTES) -> Itera
         body = _empty_lines(body, line, problems)
         if len(carry) > limit:
             # Report it now and drop its bytes as they come: never buffer the whole line.
-            problems[line + count] = TOO_LONG
+            problems[line + count] = too_long()
             body += b"\n"
             count += 1
             carry = b""
@@ -93,7 +100,8 @@ def _long_lines(body: bytes, first: int, limit: int) -> dict[int, str]:
         return {}
     ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n"))
     lengths = np.diff(ends, prepend=-1) - 1
-    return {first + int(i): TOO_LONG for i in np.flatnonzero(lengths > limit)}
+    reason = too_long()
+    return {first + int(i): reason for i in np.flatnonzero(lengths > limit)}
 
 
 def _empty_lines(body: bytes, first: int, problems: dict[int, str]) -> bytes:
@@ -116,17 +124,16 @@ def decode_block(block: LineBlock) -> str:
     for i, line in enumerate(block.lines()):
         try:
             out.append(line.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            problems[block.first + i] = not_utf8(line, exc)
+        except UnicodeDecodeError:
+            problems[block.first + i] = not_utf8()
             out.append("")
     block.problems = problems
     text = "\n".join(out)
     return text + "\n" if block.body.endswith(b"\n") else text
 
 
-def not_utf8(line: bytes, exc: UnicodeDecodeError) -> str:
-    """Why a line is refused when it is not UTF-8: the byte, and the option that reads it."""
-    byte = line[exc.start : exc.start + 1].hex()
-    return (
-        f"not valid UTF-8 text (byte 0x{byte}); for another encoding pass --encoding, e.g. cp1252"
-    )
+def not_utf8() -> str:
+    """Why a line that is not UTF-8 is invalid (from the message catalogue)."""
+    from ..messages import text
+
+    return text("reason.not_utf8")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def value_chunks(values: Iterable[str], *, decimal_comma: bool = False) -> Iterator[Chunk]:
     """Command-line values, numbered from 1 as 'argument N'."""
     tokens = [v.encode("utf-8", "surrogateescape") for v in values]
-    chunk = parse_tokens(tokens, 1, decimal_comma=decimal_comma, empty="empty value")
+    chunk = parse_tokens(tokens, 1, decimal_comma=decimal_comma, empty="reason.empty_value")
     chunk.records = tokens
     yield chunk
 

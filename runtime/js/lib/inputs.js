@@ -148,7 +148,10 @@ export function parseTokens(
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (!isValid(value) && !invalid.has(i)) {
-      invalid.set(i, text('reason.shown', { value: shown(tokens[i]), reason: problemWith(value) }));
+      // The grammar has no words for infinity: an infinity parsed from text is a number too
+      // big for float64 (1e999), so it overflows (as runtime/reader/grammar.py says).
+      const why = Number.isFinite(value) || Number.isNaN(value) ? problemWith(value) : text('reason.overflow');
+      invalid.set(i, text('reason.shown', { value: shown(tokens[i]), reason: why }));
     }
   }
   return new Chunk(firstLine, values, invalid);

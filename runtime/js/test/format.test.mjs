@@ -79,7 +79,7 @@ test("the number syntax and messages are the Python CLI's", () => {
     6: "'nan' is not a number",
     7: "'1_000' is not a number",
     8: "'0x10' is not a number",
-    9: "'1e400' infinity is not a temperature",
+    9: "'1e400' overflows float32 (rounds to infinity; the largest float32 is 3.4028235e38)",
     10: "'-460' is below absolute zero (-459.67 °F)",
     11: "'1,5' is not a number (a decimal comma? see --decimal-comma)",
     12: "'\u0663' is not a number",
