@@ -347,53 +347,53 @@ def verify(
 @click.option("--name", help="Model name in URLs  [default: the model file's stem, fahrenheit]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free."
+    "--port", type=BoundedInt(0, 65535), default=8000, show_default=True, help="0: any free."
 )
 @click.option(
     "--threads",
-    type=click.IntRange(1, 64),
+    type=BoundedInt(1, 64),
     default=1,
     show_default=True,
     help="onnxruntime threads per inference, and threads for bodies over 64 KiB.",
 )
 @click.option(
     "--max-body-size",
-    type=click.IntRange(1024),
+    type=BoundedInt(1024, 1 << 40),
     default=16 * 1024 * 1024,
     show_default=True,
     help="Largest request body in bytes; larger gets 413 unread (4M values in binary).",
 )
 @click.option(
     "--max-concurrency",
-    type=click.IntRange(1),
+    type=BoundedInt(1, 1 << 20),
     default=256,
     show_default=True,
     help="Inference requests in flight at once; more get 503.",
 )
 @click.option(
     "--max-connections",
-    type=click.IntRange(1),
+    type=BoundedInt(1, 1 << 20),
     default=4096,
     show_default=True,
     help="Open connections at once; requests beyond get 503.",
 )
 @click.option(
     "--timeout-request",
-    type=click.FloatRange(0.1),
+    type=FiniteFloat(0.1, 86400.0),
     default=10.0,
     show_default=True,
     help="Seconds a connection has to send a whole request, else it is closed.",
 )
 @click.option(
     "--timeout-keep-alive",
-    type=click.FloatRange(1),
+    type=FiniteFloat(1.0, 86400.0),
     default=5.0,
     show_default=True,
     help="Seconds an idle keep-alive connection stays open.",
 )
 @click.option(
     "--graceful-timeout",
-    type=click.FloatRange(1),
+    type=FiniteFloat(1.0, 86400.0),
     default=10.0,
     show_default=True,
     help="Seconds in-flight requests get to finish on SIGTERM.",
