@@ -166,27 +166,62 @@ def matrix(versions: list[str], work: Path) -> list[dict[str, str]]:
     return rows
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MiB) and exit status of one process."""
+# qemu-user's own mappings (its binary, its malloc heap, its translation buffer and threads, at
+# 0x7f... on x86-64) share the process with the device program's; the guest's lie below.
+QEMU_SPACE = 0x7F00_0000_0000
+NOT_GUEST = ("[heap]", "[vvar]", "[vdso]", "[vsyscall]", "[stack]", "qemu-")
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(whole process, the device program's own mappings) resident KiB, from smaps."""
+    total = guest = 0
+    counted = False
+    try:
+        with open(f"/proc/{pid}/smaps") as smaps:
+            for line in smaps:
+                if line.startswith("Rss:"):
+                    kib = int(line.split()[1])
+                    total += kib
+                    guest += kib if counted else 0
+                elif "-" in line.split(" ", 1)[0] and not line.split(" ", 1)[0].endswith(":"):
+                    start = int(line.split("-", 1)[0], 16)
+                    counted = start < QEMU_SPACE and not any(n in line for n in NOT_GUEST)
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return total, guest
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """Wall seconds, peak RSS (MiB) of the whole process and of the device program in it
+    (sampled every 10 ms: rusage would report the parent's RSS, inherited through vfork),
+    and exit status."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, proc.returncode
+    peak_total = peak_guest = 0
+    while proc.poll() is None:
+        total, guest = rss_kib(proc.pid)
+        peak_total, peak_guest = max(peak_total, total), max(peak_guest, guest)
+        time.sleep(0.01)
+    return time.perf_counter() - start, peak_total / 1024, peak_guest / 1024, proc.returncode
 
 
 def measure(
     profile: emu.Profile, root: Path, argv: list[str], work: Path, runs: int
-) -> tuple[float, float]:
-    """Median wall seconds and the highest peak RSS (MiB) of `runs` runs on `profile`."""
+) -> tuple[float, float, float]:
+    """Medians over `runs` runs on `profile` of wall seconds and peak RSS (MiB; whole process,
+    device program). Medians: a sample of smaps taken while mappings change can overcount."""
     results = []
     for _ in range(runs):
         cmd, env = emu.command(profile, root, argv, binds={work: "/work"})
-        wall, rss, code = timed(cmd, env)
+        wall, total, guest, code = timed(cmd, env)
         if code != 0:
             raise RuntimeError(f"{profile.name}: {' '.join(argv)} exited {code}")
-        results.append((wall, rss))
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+        results.append((wall, total, guest))
+    return (
+        statistics.median(r[0] for r in results),
+        statistics.median(r[1] for r in results),
+        statistics.median(r[2] for r in results),
+    )
 
 
 def footprint(work: Path, runs: int) -> list[dict[str, float | str]]:
@@ -203,18 +238,19 @@ def footprint(work: Path, runs: int) -> list[dict[str, float | str]]:
     for name in emu.ARM_PROFILES:
         profile = emu.PROFILES[name]
         py = f"{venv_path}/bin/python"
-        floor_s, floor_rss = measure(
+        floor_s, floor_total, floor_rss = measure(
             profile, bookworm, [py, "-c", "import numpy, onnxruntime"], work, runs
         )
-        predict_s, predict_rss = measure(
+        predict_s, predict_total, predict_rss = measure(
             profile, bookworm, [f"{venv_path}/bin/fclf-edge", "predict", "33"], work, runs
         )
         stream = [f"{venv_path}/bin/fclf-edge", "predict", "-i", "/work/10m.txt", "-o", "/dev/null"]
-        stream_s, stream_rss = measure(profile, bookworm, stream, work, 1)
+        stream_s, stream_total, stream_rss = measure(profile, bookworm, stream, work, 3)
         row: dict[str, float | str] = {
             "profile": name, "venv_mib": size / 2**20, "predict_s": predict_s,
             "predict_rss": predict_rss, "floor_s": floor_s, "floor_rss": floor_rss,
-            "stream_s": stream_s, "stream_rss": stream_rss,
+            "stream_s": stream_s, "stream_rss": stream_rss, "predict_total": predict_total,
+            "floor_total": floor_total, "stream_total": stream_total,
         }  # fmt: skip
         print(json.dumps(row), flush=True)
         rows.append(row)
@@ -254,21 +290,26 @@ def matrix_markdown(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def footprint_markdown(rows: list[dict[str, float | str]]) -> str:
+def footprint_markdown(rows: list[dict[str, float | str]], runs: int) -> str:
     lines = [
-        f"Measured {datetime.date.today()} by `python bench/devices.py --only footprint` "
-        "(median wall of 3 runs, peak RSS; under qemu-user on a shared 2-core x86-64 host, so "
-        "seconds are the emulator's, and RSS includes qemu's translator, as the floor's does).",
+        f"Measured {datetime.date.today()} by `python bench/devices.py --only footprint`: medians "
+        f"of {runs} runs (3 for the 10M-line file); peak RSS sampled every 10 ms. Under qemu-user "
+        "the translator shares the process: RSS is given for the device program's own mappings "
+        "(what the board would hold), then for the whole emulated process in brackets. Seconds "
+        "are the emulator's on a shared 2-core x86-64 host; only their ratio means something.",
         "",
-        "| profile | venv installed | `predict 33` peak RSS | floor RSS | cold start / floor "
+        "| profile | venv installed | `predict 33` peak RSS | floor peak RSS | cold start / floor "
         "| 10M-line file, peak RSS |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['profile']} | {r['venv_mib']:.0f} MiB | {r['predict_rss']:.0f} MiB | "
-            f"{r['floor_rss']:.0f} MiB | {float(r['predict_s']) / float(r['floor_s']):.2f}× "
-            f"({r['predict_s']:.1f} s / {r['floor_s']:.1f} s) | {r['stream_rss']:.0f} MiB |"
+            f"| {r['profile']} | {r['venv_mib']:.0f} MiB "
+            f"| {r['predict_rss']:.0f} MiB ({r['predict_total']:.0f}) "
+            f"| {r['floor_rss']:.0f} MiB ({r['floor_total']:.0f}) "
+            f"| {float(r['predict_s']) / float(r['floor_s']):.2f}× "
+            f"({r['predict_s']:.1f} s / {r['floor_s']:.1f} s) "
+            f"| {r['stream_rss']:.0f} MiB ({r['stream_total']:.0f}), {r['stream_s']:.0f} s |"
         )
     return "\n".join(lines)
 
@@ -277,7 +318,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["matrix", "footprint", "exhaustive"])
     parser.add_argument("--versions", help="comma-separated onnxruntime versions (default: all)")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     emu.check_emulation()
@@ -288,7 +329,7 @@ def main() -> None:
             versions = args.versions.split(",") if args.versions else releases()
             parts["matrix"] = matrix_markdown(matrix(versions, work))
         if args.only in (None, "footprint"):
-            parts["footprint"] = footprint_markdown(footprint(work, args.runs))
+            parts["footprint"] = footprint_markdown(footprint(work, args.runs), args.runs)
         if args.only == "exhaustive":
             parts["exhaustive"] = exhaustive(work)
     for name, markdown in parts.items():

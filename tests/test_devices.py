@@ -5,7 +5,7 @@ of the CPU), Node 20 on a Pi 5 with Debian 13, and an x86-64 box without AVX (Ne
 Each profile installs fclf-edge as the README tells a device owner, then must give the x86-64
 answers: labels identical on ~3.1M values, probabilities bit for bit (any last-bit difference is
 reported with its values), a clean stderr. onnxruntime 1.21.0 is the control: it must die with
-SIGILL on the Cortex-A53 and A72, and pip must refuse to install it beside fclf-edge.
+SIGILL on the Cortex-A53, A57 and A72, and pip must refuse to install it beside fclf-edge.
 These tests fail, never skip, where emulation cannot be set up (`bash .ci/emulation.sh`).
 """
 
@@ -27,7 +27,7 @@ from fclf_edge.runtime.floats import from_ordinal, to_ordinal
 pytestmark = pytest.mark.devices
 
 ROOT = Path(__file__).resolve().parents[1]
-KNOWN_BAD = "onnxruntime==1.21.0"  # SIGILL at import on Cortex-A53/A72 (public reports, 2025)
+KNOWN_BAD = "onnxruntime==1.21.0"  # SIGILL at import on Cortex-A53, A57, A72 (docs/devices.md)
 
 API = """
 import sys
@@ -139,7 +139,7 @@ def test_verify_sample(name: str, bookworm: Path, device_venv: str) -> None:
     assert "probability 0 violations" in proc.stdout, proc.stdout
 
 
-@pytest.mark.parametrize("name", ["pi3", "pi4"])
+@pytest.mark.parametrize("name", ["pi3", "jetson-nano", "pi4"])
 def test_known_bad_onnxruntime_dies_with_sigill(name: str, bookworm: Path) -> None:
     """The control: the emulation reproduces the crash the pyproject's exclusion is for."""
     venv = emu.onnxruntime_venv(bookworm, KNOWN_BAD.split("==")[1])
