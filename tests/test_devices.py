@@ -40,7 +40,8 @@ assert 0.5 < classifier.predict_proba(33.0) < 1.0
 x = np.load(sys.argv[1])
 labels, probabilities = classifier.predict_with_proba(x)
 np.savez(sys.argv[2], label=labels, probability=probabilities)
-print(classifier.boundary)
+features = np._core._multiarray_umath.__cpu_features__
+print(classifier.boundary, features.get("ASIMDDP", features.get("AVX")))
 """
 
 
@@ -122,7 +123,10 @@ def test_predict_api_and_labels_as_on_x86(
         binds=binds,
     )
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
-    assert float(proc.stdout) == Classifier().boundary
+    boundary, dotprod = proc.stdout.split()
+    assert float(boundary) == Classifier().boundary
+    # The core is the profile's: of these, only the Cortex-A76 has the dot-product instructions.
+    assert dotprod == str("asimddp" in profile.features), proc.stdout
     differences = compare(name, folder / f"{name}.npz", labels, probabilities)
     print("\n".join(differences) or f"{name}: every probability bit-identical to x86-64")
     assert not differences, "\n".join(differences)
@@ -202,6 +206,9 @@ writeFileSync('/work/node-proba.bin', new Uint8Array(Float32Array.from(proba).bu
 
 def test_x86_v2_nehalem(reference: tuple[Path, np.ndarray, np.ndarray]) -> None:
     emu.check_emulation()
+    features = "import numpy; f = numpy._core._multiarray_umath.__cpu_features__; "
+    proc = emu.run_x86_v2([sys.executable, "-c", features + "print(f['SSE42'], f['AVX'])"])
+    assert proc.stdout == "True False\n", proc.stdout + proc.stderr  # x86-64-v2, no AVX
     proc = emu.run_x86_v2([sys.executable, "-m", "fclf_edge.runtime", "predict", "33", "32"])
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "1\n0\n", "")
     folder, labels, probabilities = reference
