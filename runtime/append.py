@@ -9,8 +9,8 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from .reader import Chunk, Input
 from .outputs import SKIPPED
+from .reader import Chunk, Input
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -77,8 +77,8 @@ class AppendWriter:
         """CSV records padded with empty fields to the header's width (a short row, or a
         too-long row the reader emptied), so every label falls under 'label'."""
         widths = chunk.widths
-        if widths is None or not self.width:
-            return records
+        if widths is None or not self.width or not widths or min(widths) >= self.width:
+            return records  # the common case: every row as wide as the header
         sep, width = self.sep, self.width
         return [
             r

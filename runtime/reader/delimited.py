@@ -296,7 +296,9 @@ class _CsvReader:
             }
             if raw is not None:
                 chunk.records = raw[start:stop]
-                self._fit(chunk)
+                # The fast path takes only blocks whose every line has the same cell count.
+                width = chunk.records[0].count(self.delimiter.encode()) + 1 if len(chunk) else 0
+                self._fit(chunk, [width] * len(chunk))
             yield chunk
 
     def _pick(self, rows: Iterable[list[str]]) -> tuple[list[Any], dict[int, str]]:
@@ -411,7 +413,7 @@ class _CsvReader:
             sep = self.delimiter.encode()
             widths = [record.count(sep) + 1 for record in chunk.records]
         chunk.widths = widths
-        if not self.width:
+        if not self.width or not widths or max(widths) <= self.width:
             return
         for i, width in enumerate(widths):
             if width > self.width and i not in chunk.invalid:

@@ -7,7 +7,7 @@ or `"33,5"` with a decimal comma) is read as that number: loggers often quote th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,7 @@ def _jsonl_chunks(
         if block.body.endswith(b"\n"):
             texts.pop()
         raw = block.lines() if keep_records else None
-        numbers = list(range(block.first, block.first + len(texts)))
+        numbers: Sequence[int] = range(block.first, block.first + len(texts))
         if "" in texts or any(map(str.isspace, texts)):
             # Blank lines are no records (as jq reads JSON Lines); they keep their numbers.
             keep = [
@@ -77,7 +77,7 @@ def _jsonl_chunks(
 
 def _jsonl_chunk(
     part: list[str],
-    lines: list[int],
+    lines: Sequence[int],
     problems: dict[int, str],
     column: str,
     extra: tuple[str, ...],
@@ -88,7 +88,11 @@ def _jsonl_chunk(
 
     invalid: dict[int, str] = {}
     objects: list[dict[str, Any] | None] | None = None
-    mine = {i: problems[number] for i, number in enumerate(lines) if number in problems}
+    mine = (
+        {i: problems[number] for i, number in enumerate(lines) if number in problems}
+        if problems
+        else {}
+    )
     if not mine:
         objects = _objects_at_once(part)
     if objects is None:
@@ -106,7 +110,12 @@ def _jsonl_chunk(
         return f"field {column!r}: {describe(value) if isinstance(value, str) else repr(value)}"
 
     check_range(array, invalid, shown, text_values=False)
-    return Chunk(np.array(lines, dtype=np.int64), array, invalid, extras)
+    numbers = (
+        np.arange(lines.start, lines.stop, dtype=np.int64)
+        if isinstance(lines, range)
+        else np.array(lines, dtype=np.int64)
+    )
+    return Chunk(numbers, array, invalid, extras)
 
 
 def _objects_at_once(part: list[str]) -> list[dict[str, Any] | None] | None:
