@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from fclf_edge.runtime import DEFAULT_MODEL_PATH, Classifier
+from fclf_edge.runtime.validate import as_batch
 
 from .conftest import cli_env
 
@@ -443,6 +444,33 @@ def test_value_errors_use_the_runtime_words(server: Server) -> None:
         body = json.dumps(tensor(batch, [3]), allow_nan=True).encode()
         status, _, reply = http(infer_url(server), body)
         assert status == 400 and json.loads(reply)["error"] == str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [[[1.0], []], [[1.0], [2.0, 3.0]], [[], [1.0, 2.0]], [[1.0], {"a": 1.0}], [[1.0], 2.0],
+     [[1.0], None], [[1.0], "ab"]],
+)  # fmt: skip
+def test_nested_rows_must_hold_one_value_each(rows: list[Any]) -> None:
+    """Shape [n, 1]: every row is one value; an empty, long or non-list row is refused."""
+    from fclf_edge.runtime.serve.errors import RequestError
+    from fclf_edge.runtime.serve.protocol import parse_infer_request
+
+    body = json.dumps(tensor(rows, [len(rows), 1])).encode()
+    with pytest.raises(RequestError, match="must be flat, or nested as its shape"):
+        parse_infer_request(body, None)
+
+
+@pytest.mark.parametrize("count", [1, 2, 1000])
+def test_nested_and_flat_read_the_same_values(count: int) -> None:
+    from fclf_edge.runtime.serve.protocol import parse_infer_request
+
+    values = np.resize(values_to_check(), count).tolist()
+    flat = parse_infer_request(json.dumps(tensor(values, [count])).encode(), None)
+    rows = [[v] for v in values]
+    nested = parse_infer_request(json.dumps(tensor(rows, [count, 1])).encode(), None)
+    want, _ = as_batch(values)
+    assert same_bits(flat.values, want) and same_bits(nested.values, want)
 
 
 @pytest.mark.parametrize(

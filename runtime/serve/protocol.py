@@ -11,6 +11,7 @@ Spec: https://kserve.github.io/website/docs/concepts/architecture/data-plane/v2-
 from __future__ import annotations
 
 import json
+import operator
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
@@ -30,8 +31,11 @@ INPUT_DATATYPE: Final = "FP32"
 OUTPUTS: Final = {LABEL_OUTPUT: ("INT64", "<i8"), PROBABILITY_OUTPUT: ("FP32", "<f4")}
 ALL_OUTPUTS: Final = (LABEL_OUTPUT, PROBABILITY_OUTPUT)
 _FP32_SIZE: Final = 4
-_SURELY_FINITE: Final = np.float32(1e38)  # below float32's largest, whatever rounding says
+_SURELY_FINITE: Final = 1e38  # below float32's largest, whatever rounding says
+_LOW: Final = float(DOMAIN_LOW)
+_NO_BINARY: Final = memoryview(b"")
 _INPUT_SIGNATURE: Final = f"one input {INPUT_NAME!r} ({INPUT_DATATYPE}, shape [n] or [n, 1])"
+_FIRST: Final = operator.itemgetter(0)
 _OUTPUT_NAMES: Final = "'label' (INT64) and 'probability' (FP32)"
 
 
@@ -71,7 +75,7 @@ def parse_infer_request(body: bytes, header_length: int | None) -> InferRequest:
             the value and its index, in the words of `Classifier.predict`.
     """
     if header_length is None:
-        header, binary = body, memoryview(b"")
+        header, binary = body, _NO_BINARY
     else:
         if not 0 < header_length <= len(body):
             raise RequestError(
@@ -199,13 +203,14 @@ def _json_values(data: Any, count: int, nested: bool, booleans: bool) -> npt.NDA
     """The values of a JSON `data` array; `booleans`: the JSON text has a true or false."""
     if not isinstance(data, list):
         raise RequestError(f"'data' of input {INPUT_NAME!r} must be an array")
-    if count == 1 and len(data) == 1 and type(data[0]) is float:
-        # One value, the commonest request: Classifier.predict's own scalar path.
+    if count == 1 and len(data) == 1:
+        # One value, the commonest request ([33.0], or [[33.0]] for shape [1, 1]): checked as
+        # Classifier.predict checks a scalar, with no array round trip.
         value = data[0]
-        reason = problem_with(value)
-        if reason is not None:
-            raise InvalidInputError(f"value {value!r} at index 0 {reason}", index=0, value=value)
-        return np.array([value], dtype=np.float32)
+        if nested and type(value) is list and len(value) == 1:
+            value = value[0]
+        if type(value) is float:
+            return _check_scalar(value)
     if data and isinstance(data[0], list):
         data = _flatten(data, nested)
     _check_count(len(data), count)
@@ -229,12 +234,26 @@ def _check_count(length: int, count: int) -> None:
         raise RequestError(f"input {INPUT_NAME!r} has {length} values but its shape says {count}")
 
 
+def _check_scalar(value: float) -> npt.NDArray[np.float32]:
+    """One value as a float32 batch; as `_check_values`, one comparison decides the common case."""
+    if _LOW <= value <= _SURELY_FINITE:  # rounding to float32 keeps it at or above DOMAIN_LOW
+        return np.array([value], dtype=np.float32)
+    reason = problem_with(value)
+    if reason is not None:
+        raise InvalidInputError(f"value {value!r} at index 0 {reason}", index=0, value=value)
+    return np.array([value], dtype=np.float32)
+
+
 def _flatten(data: list[Any], nested: bool) -> list[Any]:
     """Rows of one value ([[33.0], [32.0]]) as a flat list, when the shape is [n, 1]."""
     try:
-        if nested and set(map(len, data)) == {1}:
-            return [row[0] for row in data]
-    except (TypeError, KeyError):  # a number or an object among the rows
+        # Both passes run in C (map): every row's first item, and the rows' lengths adding up
+        # to the row count, which with no row empty means one item in each.
+        if nested:
+            flat = list(map(_FIRST, data))
+            if sum(map(len, data)) == len(data):
+                return flat
+    except (TypeError, KeyError, IndexError):  # a number, an object or [] among the rows
         pass
     raise RequestError(
         f"'data' of input {INPUT_NAME!r} must be flat, or nested as its shape [n, 1] says"
