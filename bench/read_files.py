@@ -273,7 +273,7 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
     lines += [
         "",
         "How: a block of plain short numbers (sign, at most 8 digits each side of the decimal "
-        "mark) is parsed by `runtime/blockparse.py` with a few numpy passes, 8 digits per "
+        "mark) is parsed by `runtime/reader/fastpath.py` with a few numpy passes, 8 digits per "
         "64-bit word, giving exactly the floats `float()` gives; one value per line and an "
         "unquoted CSV column with the same number of cells on every row take this path. "
         "Anything else in a block (spaces, exponents, quotes, short rows, bad text) sends that "
