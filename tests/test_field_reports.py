@@ -493,3 +493,18 @@ def test_header_problems_are_named_truthfully() -> None:
     assert "header row (line 1) is empty" in one_clean_line(result)
     result = edge("predict", "-", "--column", "temp", data=b"Temp,x\n33,1\n")
     assert "did you mean 'Temp'?" in one_clean_line(result)
+
+
+def test_train_model_reads_a_cp1252_file_with_encoding(tmp_path: Path) -> None:
+    rows = ["Temp (°F);label", *(f"{x};{int(x > 32)}" for x in range(-40, 100))]
+    path = tmp_path / "logger.csv"
+    path.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    common = [TRAIN, "--data-file", str(path), "--input-column", "Temp (°F)", "--quiet"]
+    result = subprocess.run([*common, "--out", str(tmp_path / "a.pt")], capture_output=True)
+    assert result.returncode == EXIT_USAGE
+    assert "UTF-8" in one_clean_line(result) and "--encoding" in result.stderr.decode()
+    result = subprocess.run(
+        [*common, "--encoding", "cp1252", "--out", str(tmp_path / "b.pt")], capture_output=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "b.pt").stat().st_size > 0
