@@ -70,60 +70,29 @@ PROFILES = {
     p.name: p
     for p in (
         Profile(
-            "pi3",
-            "Raspberry Pi 3 / Zero 2 W",
-            "cortex-a53",
-            "bookworm",
-            0xD03,
-            0,
-            4,
-            _PI_FEATURES,
-            "38.40",
-            1_200_000,
-            "Raspberry Pi 3 Model B Rev 1.2",
+            "pi3", "Raspberry Pi 3 / Zero 2 W", cpu="cortex-a53", suite="bookworm",
+            part=0xD03, variant=0, revision=4, features=_PI_FEATURES, bogomips="38.40",
+            max_khz=1_200_000, model="Raspberry Pi 3 Model B Rev 1.2",
         ),
         Profile(
-            "jetson-nano",
-            "NVIDIA Jetson Nano",
-            "cortex-a57",
-            "bookworm",
-            0xD07,
-            1,
-            1,
-            "fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid",
-            "38.40",
-            1_479_000,
-            "",
+            "jetson-nano", "NVIDIA Jetson Nano", cpu="cortex-a57", suite="bookworm",
+            part=0xD07, variant=1, revision=1, bogomips="38.40", max_khz=1_479_000,
+            features="fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid",
         ),
         Profile(
-            "pi4",
-            "Raspberry Pi 4",
-            "cortex-a72",
-            "bookworm",
-            0xD08,
-            0,
-            3,
-            _PI_FEATURES,
-            "108.00",
-            1_800_000,
-            "Raspberry Pi 4 Model B Rev 1.5",
+            "pi4", "Raspberry Pi 4", cpu="cortex-a72", suite="bookworm",
+            part=0xD08, variant=0, revision=3, features=_PI_FEATURES, bogomips="108.00",
+            max_khz=1_800_000, model="Raspberry Pi 4 Model B Rev 1.5",
         ),
         Profile(
-            "pi5",
-            "Raspberry Pi 5",
-            "cortex-a76",
-            "bookworm",
-            0xD0B,
-            4,
-            1,
-            "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm "
-            "lrcpc dcpop asimddp",
-            "108.00",
-            2_400_000,
-            "Raspberry Pi 5 Model B Rev 1.0",
+            "pi5", "Raspberry Pi 5", cpu="cortex-a76", suite="bookworm",
+            part=0xD0B, variant=4, revision=1, bogomips="108.00", max_khz=2_400_000,
+            features="fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid "
+            "asimdrdm lrcpc dcpop asimddp",
+            model="Raspberry Pi 5 Model B Rev 1.0",
         ),
     )
-}
+}  # fmt: skip
 ARM_PROFILES = tuple(PROFILES)
 X86_V2 = Profile("x86-v2", "an older x86-64 box without AVX", "Nehalem", "")
 NODE_SUITE = "trixie"  # Debian 13: Node 20 from Debian itself
@@ -174,15 +143,8 @@ def ensure_root(suite: str, packages: Sequence[str] | None = None) -> Path:
         building = path.with_name(path.name + ".building")
         shutil.rmtree(building, ignore_errors=True)
         building.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            "debootstrap",
-            "--arch=arm64",
-            "--variant=minbase",
-            f"--include={','.join(packages)}",
-            suite,
-            str(building),
-            MIRROR,
-        ]
+        cmd = ["debootstrap", "--arch=arm64", "--variant=minbase",
+               f"--include={','.join(packages)}", suite, str(building), MIRROR]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         if proc.returncode != 0:
             log = building / "debootstrap" / "debootstrap.log"
@@ -277,8 +239,8 @@ def command(
 ) -> tuple[list[str], dict[str, str]]:
     """The host command line and environment that run `argv` in `root` as device `profile`.
 
-    Every step execs the next, so the process started is the one that runs `argv` (its exit
-    status and rusage are argv's own). `binds` maps host folders onto paths in the root
+    Every step execs the next, so the process started becomes the one that runs `argv` (its
+    exit status and /proc/PID are argv's). `binds` maps host folders onto paths in the root
     (read-write, except /src: read-only).
     """
     mounts: list[str] = []
@@ -335,39 +297,14 @@ def build_wheel(out: Path) -> Path:
         skip = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc", "js", "web")
         for name in ("runtime", "train", "export"):
             shutil.copytree(ROOT / name, source / name, ignore=skip)
+        pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "--no-build-isolation",
-                "-q",
-                "-w",
-                str(out),
-                str(source),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
+            [*pip, "-w", str(out), str(source)], capture_output=True, text=True, timeout=300
         )
         if proc.returncode != 0:
             raise EmulationError(f"building the wheel failed: {proc.stderr[-2000:]}")
     (wheel,) = out.glob("fclf_edge-*.whl")
     return wheel
-
-
-def tree_hash(paths: Sequence[Path]) -> str:
-    """sha256 over the files under `paths` (names and bytes), for cache keys."""
-    digest = hashlib.sha256()
-    for top in paths:
-        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
-        for path in files:
-            if "__pycache__" in path.parts or "node_modules" in path.parts:
-                continue
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def cross_install(root: Path, name: str, requirements: Sequence[str]) -> str:
@@ -385,36 +322,18 @@ def cross_install(root: Path, name: str, requirements: Sequence[str]) -> str:
             raise EmulationError(f"venv in {root.name} failed: {made.stderr[-1000:]}")
         (site,) = path.glob("lib/python3.*/site-packages")
         version = site.parent.name.removeprefix("python").replace(".", "")
+        # This machine's pip, told the device's platform and Python; no pip.conf (its local
+        # indexes and constraints are for this machine).
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--no-compile",
-                "--only-binary=:all:",
-                "--platform=manylinux_2_28_aarch64",
-                "--platform=manylinux_2_17_aarch64",
-                "--platform=manylinux2014_aarch64",
-                f"--python-version={version}",
-                "--implementation=cp",
-                "--target",
-                str(site),
-                "--index-url=https://pypi.org/simple",
-                "--cache-dir",
-                str(CACHE / "pip"),
-                *requirements,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
-                "PIP_CONFIG_FILE": os.devnull,
-                "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            },
-        )
+            [sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--only-binary=:all:",
+             "--platform=manylinux_2_28_aarch64", "--platform=manylinux_2_17_aarch64",
+             "--platform=manylinux2014_aarch64", f"--python-version={version}",
+             "--implementation=cp", "--target", str(site), "--index-url=https://pypi.org/simple",
+             "--cache-dir", str(CACHE / "pip"), *requirements],
+            capture_output=True, text=True, timeout=900,
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
+                 "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        )  # fmt: skip
         if proc.returncode != 0:
             shutil.rmtree(path, ignore_errors=True)
             raise EmulationError(f"pip install {' '.join(requirements)}: {proc.stderr[-1500:]}")
@@ -471,16 +390,9 @@ def install_project(
             steps = [] if path.exists() else [["python3", "-m", "venv", inside]]
             steps += [
                 [f"{inside}/bin/pip", "uninstall", "-q", "-y", "fclf-edge"],
-                [
-                    f"{inside}/bin/pip",
-                    "install",
-                    "-q",
-                    "--disable-pip-version-check",
-                    "-c",
-                    "/work/constraints.txt",
-                    f"/work/{wheel.name}",
-                ],
-            ]
+                [f"{inside}/bin/pip", "install", "-q", "--disable-pip-version-check",
+                 "-c", "/work/constraints.txt", f"/work/{wheel.name}"],
+            ]  # fmt: skip
             for step in steps:
                 proc = run(profile, root, step, binds={Path(tmp): "/work"}, timeout=1200)
                 if proc.returncode != 0 and "uninstall" not in step:
