@@ -22,6 +22,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -157,7 +158,8 @@ def matrix(versions: list[str], work: Path) -> list[dict[str, str]]:
                 "/src/runtime/js/index.js"]  # fmt: skip
         proc = emu.run(emu.PROFILES[name], trixie, argv, binds=binds)
         row[name] = outcome(proc, work / f"{name}.bin", expected)
-    argv = ["/usr/bin/node", str(work / "probe.mjs"), str(work / "x.npy"), str(work / "model.onnx"),
+    node_x86 = shutil.which("node") or "node"  # qemu-user needs the binary's path
+    argv = [node_x86, str(work / "probe.mjs"), str(work / "x.npy"), str(work / "model.onnx"),
             str(work / "x.bin"), str(ROOT / "runtime" / "js" / "index.js")]  # fmt: skip
     proc = emu.run_x86_v2(argv)
     row["x86-v2"] = outcome(proc, work / "x.bin", expected)
