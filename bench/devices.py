@@ -273,8 +273,8 @@ def exhaustive(work: Path) -> str:
     return (
         f"`fclf-edge verify --exhaustive` on the pi4 profile ({datetime.date.today()}): exit "
         f"{proc.returncode}, {found.group(1) if found else '?'} mismatches in "
-        f"{seconds / 60:.1f} minutes under emulation (2-core x86-64 host running qemu-user; "
-        "a real Pi 4 runs it natively, so this bounds nothing about its speed)."
+        f"{seconds / 60:.1f} minutes under qemu-user on a shared 2-core x86-64 host (the time is "
+        "the emulator's, not a Pi 4's)."
     )
 
 
