@@ -13,8 +13,10 @@ import bz2
 import gzip
 import io
 import lzma
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -280,7 +282,13 @@ def test_no_option_value_makes_a_traceback(args: list[str]) -> None:
 
     from fclf_edge.runtime.cli import main
 
-    result = CliRunner().invoke(main, args, input=b"33\n")
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)  # --output writes where it is told: keep that in a temporary folder
+        try:
+            result = CliRunner().invoke(main, args, input=b"33\n")
+        finally:
+            os.chdir(here)
     assert result.exception is None or isinstance(result.exception, SystemExit), (args, result)
     allowed = {0, EXIT_USAGE, EXIT_MODEL, 6}
     if args[0] == "verify" and "--rule-threshold" in args:
