@@ -121,3 +121,49 @@ def test_unit_tier_runs_without_torch(tmp_path: Path) -> None:
     assert found, tail
     assert int(found.group(1)) >= 200 and "failed" not in summary and "error" not in summary
     assert float(found.group(2)) < UNIT_TIER_SECONDS, summary
+
+
+def test_readme_is_a_landing_page() -> None:
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 220, f"README.md has {len(lines)} lines; the reference goes in docs/"
+
+
+def _example(text: str, marker: str) -> str:
+    """The fenced block under `<!-- example:MARKER -->`."""
+    after = text.split(f"<!-- example:{marker} -->\n", 1)[1]
+    return after.split("\n", 1)[1].split("```", 1)[0]
+
+
+def _steady(text: str) -> list[str]:
+    """Lines with the figures that vary from run to run (durations, rates) blanked."""
+    return [re.sub(r"\d[\d,.]*(?= s\b| values/s)", "_", line) for line in text.splitlines()]
+
+
+def test_readme_tour_runs(tmp_path: Path) -> None:
+    """The README's 30-second tour, command by command, prints what the README shows."""
+    steps: list[tuple[str, str]] = []
+    for line in _example((ROOT / "README.md").read_text(), "tour").splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], ""))
+        else:
+            command, output = steps[-1]
+            steps[-1] = (command, output + line + "\n")
+    assert [command.split()[0] for command, _ in steps[:2]] == ["train-model", "export-onnx"]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for command, expected in steps:
+        proc = subprocess.run(
+            ["bash", "-c", f"set -o pipefail; {command} 2>&1"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**env, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"},
+            timeout=300,
+        )
+        assert proc.returncode == 0, (command, proc.stdout)
+        assert _steady(proc.stdout) == _steady(expected), command
+
+
+def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    block = _example((ROOT / "README.md").read_text(), "python")
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    assert capsys.readouterr().out == "[1 0 0]\n"
