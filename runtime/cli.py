@@ -266,7 +266,7 @@ def info(model: str | None, as_json: bool) -> None:
     default=None,
     help="Check against F > this value instead of the formula.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 def verify(
     model: str | None,
     exhaustive: bool,

@@ -19,7 +19,7 @@ __all__ = [
     "WriteError",
 ]
 
-# Exit codes, documented in README.md and in every command's --help.
+# Exit codes, documented in docs/predict.md (from runtime/messages.json) and every --help.
 EXIT_OK = 0
 EXIT_MISMATCH = 1  # verify found a wrong label, or export's parity gate failed
 EXIT_USAGE = 2  # bad option or invalid input value (click also uses 2 for usage errors)

@@ -7,7 +7,7 @@ from .run import TrainRun, training_file_record
 
 
 def summary(run: TrainRun) -> str:
-    """The lines train-model prints after training (README: "Train on your own data")."""
+    """The lines train-model prints after training (docs/train.md shows them)."""
     result = run.result
     device = result.device
     if result.config.device == "auto":

@@ -89,7 +89,7 @@ Options:
   --range LO HI           LO HI in °F  [default: -459.67 10000]
   --seed INTEGER          [default: 0; 0<=x<=4294967295]
   --rule-threshold FLOAT  Check against F > this value instead of the formula.
-  -q, --quiet             Print only the summary.
+  -q, --quiet             No progress bar on stderr.
   --help                  Show this message and exit.
 `,
 };
