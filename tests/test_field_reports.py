@@ -508,3 +508,10 @@ def test_train_model_reads_a_cp1252_file_with_encoding(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "b.pt").stat().st_size > 0
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "punycode", "utf-32"])
+def test_a_codec_that_cannot_read_the_input_is_one_line(codec: str) -> None:
+    result = edge("predict", "-", "--encoding", codec, data=b"33\n31\n")
+    assert result.returncode == EXIT_USAGE
+    assert codec in one_clean_line(result)

@@ -277,12 +277,20 @@ def _transcode(
                 raise InvalidInputError(
                     f"line {line}: input ends in the middle of a UTF-16 character"
                 ) from None
-            good = exc.object[: exc.start].decode(encoding, "replace")
+            try:
+                good = exc.object[: exc.start].decode(encoding, "replace")
+            except UnicodeError:  # some codecs cannot decode a prefix of their input
+                good = ""
             bad = line + good.count("\n")
             byte = exc.object[exc.start : exc.start + 1].hex()
             raise InvalidInputError(
                 f"line {bad}: not valid {encoding} text (byte 0x{byte}); is --encoding right?",
                 line=bad,
+            ) from None
+        except UnicodeError as exc:  # a codec's own complaint, e.g. utf-16 without its BOM
+            hint = "; utf-16-le or utf-16-be read it without one" if "BOM" in str(exc) else ""
+            raise InvalidInputError(
+                f"line {line}: cannot read the input as {encoding} ({exc}){hint}", line=line
             ) from None
         try:
             # surrogatepass let unpaired surrogates through; UTF-8 cannot hold them.
