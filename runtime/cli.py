@@ -133,6 +133,7 @@ def predict(
     output_path: str | None,
     model: str | None,
 ) -> None:
+    _refuse_unknown_options(values)
     with errors_to_exit_codes():
         if input_path is not None and values:
             raise InvalidInputError("give values as arguments or with --input, not both")
@@ -166,6 +167,22 @@ def predict(
             "on_invalid": on_invalid,
         }
         _predict(classifier, values, input_path, output_path, options)
+
+
+def _refuse_unknown_options(values: tuple[str, ...]) -> None:
+    """`--porba` is a mistyped option, not a value: no number starts with `--` and a letter.
+
+    predict takes unknown options as values (so that `predict -40` is a value); a word that
+    starts with `--` can only be an option, so name it as one.
+    """
+    for value in values:
+        if value.startswith("--") and value[2:3].isalpha():
+            import difflib
+
+            ctx = click.get_current_context()
+            names = [name for param in ctx.command.params for name in param.opts]
+            near = difflib.get_close_matches(value.split("=", 1)[0], names, n=3)
+            raise click.NoSuchOption(value, possibilities=near, ctx=ctx)
 
 
 def _predict(

@@ -34,6 +34,34 @@ class ExitCodesInHelp(click.Command):
         with formatter.indentation():
             formatter.write_text(exit_codes_help("python"))
 
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """click's main, with every error on one line: `Error: ...` and its exit code.
+
+        click prints a usage error (an unknown option, a bad choice, a missing file) after the
+        usage text and a hint, four lines in all; what is wrong is the last one, and that line
+        is what every other fault of the kit prints.
+        """
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            click.echo(text("cli.error", message=exc.format_message()), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        # Without standalone mode click returns --help's and --version's exit code, or the
+        # command's return value (None: success).
+        sys.exit(result if isinstance(result, int) else 0)
+
 
 class CommandWithExitCodes(ExitCodesInHelp):
     """A subcommand of fclf-edge (see ExitCodesInHelp)."""
@@ -350,7 +378,8 @@ def require(*modules: str, extra: str, command: str) -> None:
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
         raise MissingDependencyError(
-            f"{command} needs {', '.join(missing)}, which is not installed: "
+            f"{command} needs {', '.join(missing)}, "
+            f"which {'is' if len(missing) == 1 else 'are'} not installed: "
             f"pip install 'fclf-edge[{extra}]'"
         )
 

@@ -515,3 +515,27 @@ def test_a_codec_that_cannot_read_the_input_is_one_line(codec: str) -> None:
     result = edge("predict", "-", "--encoding", codec, data=b"33\n31\n")
     assert result.returncode == EXIT_USAGE
     assert codec in one_clean_line(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["predict", "--porba", "33"], ["--porba", "--proba"]),
+        (["predict", "-i", "x.csv", "--colum", "t"], ["--colum", "--column"]),
+        (["predict", "--format", "xml", "33"], ["--format", "xml"]),
+        (["predcit", "33"], ["predcit", "predict"]),
+        (["info", "--bogus"], ["--bogus"]),
+        (["verify", "--samples", "nan"], ["--samples"]),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], words: list[str]) -> None:
+    result = edge(*args)
+    assert result.returncode == EXIT_USAGE
+    err = one_clean_line(result)
+    assert err.startswith("Error: ") and all(word in err for word in words), err
+
+
+def test_train_model_usage_error_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run([TRAIN, "--bogus"], capture_output=True, cwd=tmp_path)
+    assert result.returncode == EXIT_USAGE
+    assert one_clean_line(result).startswith("Error: No such option")
