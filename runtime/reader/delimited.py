@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..messages import text
 from .grammar import parse_number, parse_tokens, span_chunks
 from .lines import MAX_RECORD_BYTES, LineBlock, decode_block
 from .types import Chunk, Input
@@ -313,7 +314,7 @@ class _CsvReader:
             except IndexError:
                 n = len(row)
                 if n <= index:
-                    known[len(out)] = self.missing if row else _empty_line()
+                    known[len(out)] = self.missing if row else text("reason.empty_line")
                 value = row[index] if n > index else ""
                 out.append((value, *[row[i] if i < n else None for i in extra_index]))
         if not extra_index:
@@ -473,12 +474,6 @@ def _csv_problem(exc: csv.Error) -> str:
         # csv's own bound on one field (128 KiB): reached by a quote that is never closed.
         return f"a field runs on past {csv.field_size_limit():,} bytes (a quote left open?)"
     return f"cannot read CSV ({exc})"
-
-
-def _empty_line() -> str:
-    from ..messages import text
-
-    return text("reason.empty_line")
 
 
 def _unreadable_header(block: LineBlock) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..messages import text
 from ..validate import invalid_mask, problem_with
 from .types import Chunk
 
@@ -65,8 +66,6 @@ def parse_number(token: bytes, decimal_comma: bool = False) -> float | None:
 
 def refusal(token: bytes, empty: str, decimal_comma: bool) -> str:
     """Why a token that is not in the accepted syntax was refused (catalogue messages)."""
-    from ..messages import text
-
     if not token.strip(b" \t\r"):
         return text(empty) if empty.startswith("reason.") else empty  # type: ignore[arg-type]
     try:
@@ -199,8 +198,6 @@ def check_range(
     """
     mask = invalid_mask(values)  # NaN placeholders of unparsable values are in it, already named
     if mask.any():
-        from ..messages import text
-
         for i in np.flatnonzero(mask).tolist():
             if i not in invalid:
                 value = float(values[i])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..messages import text
 from .grammar import check_range, describe, parse_number
 from .lines import LineBlock, decode_block
 from .types import Chunk, Input
@@ -229,8 +230,6 @@ _MISSING = object()
 
 def _json_problem(line: str, exc: ValueError) -> str:
     if not line.strip(" \t\r"):
-        from ..messages import text
-
         return text("reason.empty_line")
     if "integer string conversion" in str(exc):
         # Python refuses to read integers of more than sys.get_int_max_str_digits() digits

@@ -12,15 +12,9 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..messages import text
 
 MAX_RECORD_BYTES = 1 << 16  # 65,536: far beyond any real record, small next to a block
-
-
-def too_long() -> str:
-    """Why a line over the record limit is invalid (from the message catalogue)."""
-    from ..messages import text
-
-    return text("reason.record_too_long", limit=f"{MAX_RECORD_BYTES:,}")
 
 
 class LineBlock:
@@ -69,8 +63,6 @@ def line_blocks(blocks: Iterable[bytes], limit: int = MAX_RECORD_BYTES) -> Itera
             if count:
                 problems = _long_lines(data, line, limit)
                 yield LineBlock(line, _empty_lines(data, line, problems), count, problems)
-            from ..messages import text
-
             expected = text("input.binary_expected_python")
             raise InvalidInputError(
                 text("input.binary", line=line + count, expected=expected), line=line + count
@@ -82,7 +74,7 @@ def line_blocks(blocks: Iterable[bytes], limit: int = MAX_RECORD_BYTES) -> Itera
         body = _empty_lines(body, line, problems)
         if len(carry) > limit:
             # Report it now and drop its bytes as they come: never buffer the whole line.
-            problems[line + count] = too_long()
+            problems[line + count] = text("reason.record_too_long", limit=f"{MAX_RECORD_BYTES:,}")
             body += b"\n"
             count += 1
             carry = b""
@@ -100,7 +92,7 @@ def _long_lines(body: bytes, first: int, limit: int) -> dict[int, str]:
         return {}
     ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n"))
     lengths = np.diff(ends, prepend=-1) - 1
-    reason = too_long()
+    reason = text("reason.record_too_long", limit=f"{MAX_RECORD_BYTES:,}")
     return {first + int(i): reason for i in np.flatnonzero(lengths > limit)}
 
 
@@ -125,15 +117,8 @@ def decode_block(block: LineBlock) -> str:
         try:
             out.append(line.decode("utf-8"))
         except UnicodeDecodeError:
-            problems[block.first + i] = not_utf8()
+            problems[block.first + i] = text("reason.not_utf8")
             out.append("")
     block.problems = problems
-    text = "\n".join(out)
-    return text + "\n" if block.body.endswith(b"\n") else text
-
-
-def not_utf8() -> str:
-    """Why a line that is not UTF-8 is invalid (from the message catalogue)."""
-    from ..messages import text
-
-    return text("reason.not_utf8")
+    decoded = "\n".join(out)
+    return decoded + "\n" if block.body.endswith(b"\n") else decoded

@@ -8,6 +8,7 @@ nothing here beyond what the interpreter already has.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import IO, Any, cast
 
@@ -96,16 +97,11 @@ def _raw(first: bytes, read: Callable[[int], bytes], block_bytes: int) -> Iterat
 def _cr_to_lf(head: bytes, blocks: Iterator[bytes]) -> Iterator[bytes]:
     """CR-only line ends as LF (a CR LF that shows up later stays one line end)."""
     pending = False  # the previous block ended in CR: an LF starting this one belongs to it
-    for block in _chain(head, blocks):
+    for block in itertools.chain([head], blocks):
         if pending and block.startswith(b"\n"):
             block = block[1:]
         pending = block.endswith(b"\r")
         yield block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-
-
-def _chain(head: bytes, blocks: Iterator[bytes]) -> Iterator[bytes]:
-    yield head
-    yield from blocks
 
 
 def _text_codec(encoding: str) -> str:
