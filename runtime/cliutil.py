@@ -119,7 +119,13 @@ class _Bounded:
         )
         if below or above:
             message = text("option.out_of_range", value=number, range=self._describe_range())
-            raise OptionError(message, param=param, ctx=ctx)
+            self.fail(message, param, ctx)
+
+    def fail(
+        self, message: str, param: click.Parameter | None = None, ctx: click.Context | None = None
+    ) -> NoReturn:
+        """click's ParamType.fail, raising the one-line OptionError."""
+        raise OptionError(message, param=param, ctx=ctx)
 
 
 class FiniteFloat(_Bounded, click.FloatRange):
@@ -175,11 +181,6 @@ class FiniteFloat(_Bounded, click.FloatRange):
         self._check_bounds(number, param, ctx)
         return number
 
-    def fail(
-        self, message: str, param: click.Parameter | None = None, ctx: click.Context | None = None
-    ) -> NoReturn:
-        raise OptionError(message, param=param, ctx=ctx)
-
 
 class BoundedInt(_Bounded, click.IntRange):
     """An integer option in [min, max] (either may be None), refused in one line with exit 2."""
@@ -196,11 +197,6 @@ class BoundedInt(_Bounded, click.IntRange):
                 self.fail(text("option.not_integer", value=repr(value)), param, ctx)
         self._check_bounds(number, param, ctx)
         return number
-
-    def fail(
-        self, message: str, param: click.Parameter | None = None, ctx: click.Context | None = None
-    ) -> NoReturn:
-        raise OptionError(message, param=param, ctx=ctx)
 
 
 class Terminated(BaseException):
