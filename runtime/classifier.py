@@ -170,7 +170,7 @@ class Classifier:
                 f"{self.path}: onnxruntime could not run the model on {len(batch)} values "
                 f"({_tail(text)}); {_EXPECTED}"
             ) from None
-        return [np.asarray(out).reshape(-1) for out in outputs]
+        return list(outputs)
 
     @overload
     def predict(self, values: float) -> int: ...
